@@ -1,0 +1,1 @@
+"""Pure domain model: datasets, versions and their lifecycle. No I/O, no framework."""

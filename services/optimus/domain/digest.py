@@ -1,0 +1,62 @@
+"""Content digest of a version that does not depend on load order or batching.
+
+Each entry hashes to a 256-bit integer (BLAKE2b over the length-prefixed
+table, key and stored value bytes); the digest is the sum of those integers
+modulo 2**256. Addition is commutative and associative, so parallel loaders,
+retried batches and any write order give the same digest for the same final
+set of entries, and per-batch partial digests can be combined. (This is the
+"additive multiset hash" construction; it is an integrity check, not a MAC.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from hashlib import blake2b
+
+_MODULUS = 1 << 256
+DIGEST_PREFIX = "blake2b-sum:"
+
+
+def entry_hash(table: str, key: str, value: bytes) -> int:
+    t = table.encode()
+    k = key.encode()
+    h = blake2b(digest_size=32)
+    h.update(len(t).to_bytes(4, "big"))
+    h.update(t)
+    h.update(len(k).to_bytes(4, "big"))
+    h.update(k)
+    h.update(value)
+    return int.from_bytes(h.digest(), "big")
+
+
+@dataclass(slots=True)
+class EntryStats:
+    """Counts per table and the running digest sum of a set of entries."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    digest_sum: int = 0
+
+    def add(self, table: str, key: str, value: bytes) -> None:
+        self.counts[table] = self.counts.get(table, 0) + 1
+        self.digest_sum = (self.digest_sum + entry_hash(table, key, value)) % _MODULUS
+
+    def merge(self, other: EntryStats) -> None:
+        for table, count in other.counts.items():
+            self.counts[table] = self.counts.get(table, 0) + count
+        self.digest_sum = (self.digest_sum + other.digest_sum) % _MODULUS
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def digest(self) -> str:
+        return f"{DIGEST_PREFIX}{self.digest_sum:064x}"
+
+
+def stats_of(entries: Iterable[tuple[str, str, bytes]]) -> EntryStats:
+    stats = EntryStats()
+    for table, key, value in entries:
+        stats.add(table, key, value)
+    return stats

@@ -1,0 +1,52 @@
+"""Domain errors. Each kind maps to one HTTP status at the API edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OptimusError(Exception):
+    """Base of every error the product reports to its users.
+
+    `code` is a stable machine-readable identifier; `details` carries the
+    context a caller needs to act on the error (ids, states, offending items).
+    """
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details
+
+
+class InvalidInput(OptimusError):
+    """The request is malformed or names something in a way that is not allowed."""
+
+    code = "invalid-input"
+
+
+class NotFound(OptimusError):
+    """A named dataset, table, version or key does not exist."""
+
+    code = "not-found"
+
+
+class Conflict(OptimusError):
+    """The request is valid but not in the current state (e.g. an illegal transition)."""
+
+    code = "conflict"
+
+
+class Gone(OptimusError):
+    """The version existed but its entries were deleted (discarded, failed or evicted)."""
+
+    code = "gone"
+
+
+class TooLarge(OptimusError):
+    """A value or a request exceeds a configured size limit."""
+
+    code = "too-large"

@@ -1,0 +1,31 @@
+"""Events raised by the dataset aggregate, one per version transition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class VersionEvent:
+    """A version changed status.
+
+    `revision` is the dataset's revision after the change: it increases with
+    every event of the dataset, so consumers can order events and drop stale
+    or duplicated ones (a rollback re-publishes a version id seen before, so
+    (version id, status) alone is not unique).
+    """
+
+    type: str  # created | saving | saved | failed | published | discarded | evicted
+    dataset: str
+    revision: int
+    version_id: str
+    sequence: int
+    status: str
+    at: int
+    by: str
+    reason: str | None
+    active_version_id: str | None
+    previous_active_version_id: str | None
+    counts: dict[str, int] | None
+    digest: str | None
+    label: str | None

@@ -1,0 +1,49 @@
+"""Names of datasets, tables, labels and entry keys.
+
+Optimus allows `[A-Za-z0-9-_.]`. We keep exactly that alphabet: such names
+need no escaping in a URL path, a file name, a Redis or SQL key, or a Dapr
+state key (whose separator is `||`). "." and ".." are refused because HTTP
+clients collapse them as path segments.
+"""
+
+from __future__ import annotations
+
+import re
+
+from optimus.domain.errors import InvalidInput
+
+MAX_NAME_LENGTH = 128
+MAX_KEY_LENGTH = 1024
+
+_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
+_DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def is_valid_key(key: object) -> bool:
+    """True if `key` may be used as an entry key (hot path: no exception)."""
+    return (
+        type(key) is str
+        and 0 < len(key) <= MAX_KEY_LENGTH
+        and _NAME.fullmatch(key) is not None
+        and key not in _DOT_SEGMENTS
+    )
+
+
+def validate_name(kind: str, value: object, *, max_length: int = MAX_NAME_LENGTH) -> str:
+    """Return `value` if it is a valid name of `kind` (dataset, table, label...)."""
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{kind} must be a non-empty string", field=kind, value=value)
+    if len(value) > max_length:
+        raise InvalidInput(
+            f"{kind} is longer than {max_length} characters", field=kind, value=value[:64] + "…"
+        )
+    if _NAME.fullmatch(value) is None or value in _DOT_SEGMENTS:
+        raise InvalidInput(
+            f"{kind} {value!r} has characters outside [A-Za-z0-9-_.]", field=kind, value=value
+        )
+    return value
+
+
+def validate_key(value: object) -> str:
+    """Return `value` if it is a valid entry key, else raise a precise error."""
+    return validate_name("key", value, max_length=MAX_KEY_LENGTH)

@@ -1,0 +1,85 @@
+"""A version: an immutable snapshot of all tables of a dataset, and its lifecycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from optimus.domain.errors import Conflict
+from optimus.domain.policies import VerificationPolicy
+
+
+class VersionStatus(StrEnum):
+    PREPARING = "PREPARING"
+    AWAITING_ENTRIES = "AWAITING_ENTRIES"
+    SAVING = "SAVING"
+    SAVED = "SAVED"
+    PUBLISHING = "PUBLISHING"
+    PUBLISHED = "PUBLISHED"
+    DISCARDED = "DISCARDED"
+    FAILED = "FAILED"
+    # Not in trainline Optimus: a SAVED version dropped by the eviction policy.
+    EVICTED = "EVICTED"
+
+
+S = VersionStatus
+
+ALLOWED_TRANSITIONS: dict[VersionStatus, frozenset[VersionStatus]] = {
+    S.PREPARING: frozenset({S.AWAITING_ENTRIES, S.DISCARDED, S.FAILED}),
+    S.AWAITING_ENTRIES: frozenset({S.SAVING, S.DISCARDED, S.FAILED}),
+    S.SAVING: frozenset({S.SAVED, S.DISCARDED, S.FAILED}),
+    S.SAVED: frozenset({S.PUBLISHING, S.DISCARDED, S.EVICTED}),
+    S.PUBLISHING: frozenset({S.PUBLISHED, S.SAVED}),
+    S.PUBLISHED: frozenset({S.SAVED}),
+    S.DISCARDED: frozenset(),
+    S.FAILED: frozenset(),
+    S.EVICTED: frozenset(),
+}
+
+# Committed entries: what pinned readers may see.
+READABLE = frozenset({S.SAVED, S.PUBLISHING, S.PUBLISHED})
+# Versions whose entries are to be deleted.
+DEAD = frozenset({S.DISCARDED, S.FAILED, S.EVICTED})
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One line of an operation log: what happened, when (epoch ms), who did it and why."""
+
+    action: str
+    at: int
+    by: str
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class Version:
+    id: str
+    dataset: str
+    sequence: int
+    label: str | None
+    created_at: int
+    status: VersionStatus
+    verification_policy: VerificationPolicy | None = None
+    counts: dict[str, int] | None = None
+    digest: str | None = None
+    operation_log: list[Operation] = field(default_factory=list)
+    # True once the entries of a DEAD version have been deleted from the entry store.
+    purged: bool = False
+
+    @property
+    def total_entries(self) -> int | None:
+        return None if self.counts is None else sum(self.counts.values())
+
+    def transition(self, to: VersionStatus, *, at: int, by: str, reason: str | None = None) -> None:
+        if to not in ALLOWED_TRANSITIONS[self.status]:
+            raise Conflict(
+                f"version {self.id} is {self.status}; it cannot become {to}",
+                code="illegal-transition",
+                version=self.id,
+                status=str(self.status),
+                target=str(to),
+                allowed=sorted(str(s) for s in ALLOWED_TRANSITIONS[self.status]),
+            )
+        self.status = to
+        self.operation_log.append(Operation(str(to), at, by, reason))
