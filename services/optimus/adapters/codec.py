@@ -1,0 +1,87 @@
+"""Dataset aggregates to and from plain JSON-able documents (for any state store)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optimus.domain.dataset import Dataset
+from optimus.domain.policies import EvictionPolicy, parse_verification_policy
+from optimus.domain.version import Operation, Version, VersionStatus
+
+SCHEMA_VERSION = 1
+
+
+def _operation_to_dict(op: Operation) -> dict[str, Any]:
+    return {"action": op.action, "at": op.at, "by": op.by, "reason": op.reason}
+
+
+def _operation_from_dict(raw: dict[str, Any]) -> Operation:
+    return Operation(raw["action"], raw["at"], raw["by"], raw.get("reason"))
+
+
+def version_to_dict(version: Version) -> dict[str, Any]:
+    policy = version.verification_policy
+    return {
+        "id": version.id,
+        "dataset": version.dataset,
+        "sequence": version.sequence,
+        "label": version.label,
+        "created_at": version.created_at,
+        "status": str(version.status),
+        "verification_policy": policy.to_dict() if policy else None,
+        "counts": version.counts,
+        "digest": version.digest,
+        "operation_log": [_operation_to_dict(op) for op in version.operation_log],
+        "purged": version.purged,
+    }
+
+
+def version_from_dict(raw: dict[str, Any]) -> Version:
+    return Version(
+        id=raw["id"],
+        dataset=raw["dataset"],
+        sequence=raw["sequence"],
+        label=raw["label"],
+        created_at=raw["created_at"],
+        status=VersionStatus(raw["status"]),
+        verification_policy=parse_verification_policy(raw["verification_policy"]),
+        counts=raw["counts"],
+        digest=raw["digest"],
+        operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
+        purged=raw["purged"],
+    )
+
+
+def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "name": dataset.name,
+        "tables": list(dataset.tables),
+        "content_type": dataset.content_type,
+        "eviction_policy": dataset.eviction_policy.to_dict(),
+        "created_at": dataset.created_at,
+        "versions": [version_to_dict(v) for v in dataset.versions.values()],
+        "active_version_id": dataset.active_version_id,
+        "next_sequence": dataset.next_sequence,
+        "revision": dataset.revision,
+        "operation_log": [_operation_to_dict(op) for op in dataset.operation_log],
+    }
+
+
+def dataset_from_dict(raw: dict[str, Any]) -> Dataset:
+    if raw.get("schema") != SCHEMA_VERSION:
+        raise ValueError(f"unsupported dataset document schema {raw.get('schema')!r}")
+    policy = raw["eviction_policy"]
+    versions = [version_from_dict(v) for v in raw["versions"]]
+    return Dataset(
+        name=raw["name"],
+        tables=tuple(raw["tables"]),
+        content_type=raw["content_type"],
+        eviction_policy=EvictionPolicy(versions=policy["versions"], type=policy["type"]),
+        created_at=raw["created_at"],
+        versions={v.id: v for v in versions},
+        active_version_id=raw["active_version_id"],
+        next_sequence=raw["next_sequence"],
+        revision=raw["revision"],
+        operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
+    )

@@ -1,0 +1,19 @@
+"""The embedded host's event publisher: one JSON log line per version event."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+import orjson
+
+from optimus.domain.events import VersionEvent
+
+log = logging.getLogger("optimus.events")
+
+
+class EventLog:
+    async def publish(self, events: Sequence[VersionEvent]) -> None:
+        for event in events:
+            log.info("%s", orjson.dumps(dataclasses.asdict(event)).decode())

@@ -1,0 +1,136 @@
+"""The embedded engine: one RocksDB database holding entries and dataset documents.
+
+Why RocksDB: bulk loads arrive in random key order, which an LSM tree absorbs
+at sequential-write speed (B-trees such as SQLite or LMDB slow down several
+times); point reads stay in the microseconds with bloom filters; memory is
+bounded by the block cache, not by the data (nothing is memory-mapped); and a
+version's entries are one contiguous key range, deleted with one range
+tombstone and compacted away to give the disk space back.
+
+Key layout (names are `[A-Za-z0-9-_.]`, so NUL separators are unambiguous):
+    d\\0<dataset>                        -> dataset aggregate (JSON)
+    e\\0<version>\\0<table>\\0<key>       -> entry value (bytes)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+from rocksdict import (
+    BlockBasedOptions,
+    Cache,
+    Options,
+    Rdict,
+    ReadOptions,
+    WriteBatch,
+    WriteOptions,
+)
+
+from optimus.adapters.codec import dataset_from_dict, dataset_to_dict
+from optimus.domain.dataset import Dataset
+from optimus.domain.digest import EntryStats, entry_hash
+from optimus.service_layer.ports import Entry
+
+_DATASET = b"d\x00"
+_ENTRY = b"e\x00"
+_SEP = b"\x00"
+_MODULUS = 1 << 256
+
+
+def open_database(path: Path, *, block_cache_bytes: int = 64 << 20) -> Rdict:
+    path.mkdir(parents=True, exist_ok=True)
+    table = BlockBasedOptions()
+    table.set_block_cache(Cache(block_cache_bytes))
+    table.set_bloom_filter(10, False)
+    table.set_cache_index_and_filter_blocks(True)
+    options = Options(raw_mode=True)
+    options.create_if_missing(True)
+    options.set_block_based_table_factory(table)
+    options.set_write_buffer_size(32 << 20)
+    options.set_max_write_buffer_number(3)
+    options.set_max_background_jobs(2)
+    options.set_keep_log_file_num(3)
+    return Rdict(str(path), options)
+
+
+def _durable() -> WriteOptions:
+    # fsync the write-ahead log before acknowledging: a crash, even of the
+    # machine, loses nothing that was acknowledged.
+    options = WriteOptions()
+    options.sync = True
+    return options
+
+
+def _version_range(version_id: str) -> tuple[bytes, bytes]:
+    start = _ENTRY + version_id.encode() + _SEP
+    return start, start[:-1] + b"\x01"
+
+
+class RocksEntryStore:
+    def __init__(self, db: Rdict) -> None:
+        self._db = db
+        self._write_options = _durable()
+
+    async def write(self, version_id: str, entries: Sequence[Entry]) -> None:
+        prefix = _ENTRY + version_id.encode() + _SEP
+        batch = WriteBatch(raw_mode=True)
+        put = batch.put
+        for table, key, value in entries:
+            put(prefix + table.encode() + _SEP + key.encode(), value)
+        self._db.write(batch, self._write_options)
+
+    async def read(self, version_id: str, table: str, key: str) -> bytes | None:
+        return self._db.get(f"e\0{version_id}\0{table}\0{key}".encode())
+
+    async def read_many(
+        self, version_id: str, table: str, keys: Sequence[str]
+    ) -> list[bytes | None]:
+        prefix = f"e\0{version_id}\0{table}\0"
+        return self._db.get([(prefix + key).encode() for key in keys])
+
+    async def stats(self, version_id: str, tables: Sequence[str]) -> EntryStats:
+        return await asyncio.to_thread(self._scan_stats, version_id)
+
+    async def delete(self, version_id: str, tables: Sequence[str]) -> None:
+        await asyncio.to_thread(self._delete_range, version_id)
+
+    def _scan_stats(self, version_id: str) -> EntryStats:
+        start, end = _version_range(version_id)
+        options = ReadOptions()
+        options.set_iterate_upper_bound(end)
+        options.fill_cache(False)
+        counts: dict[str, int] = {}
+        total = 0
+        skip = len(start)
+        for raw_key, value in self._db.items(from_key=start, read_opt=options):
+            table, _, key = raw_key[skip:].decode().partition("\0")
+            counts[table] = counts.get(table, 0) + 1
+            total += entry_hash(table, key, value)
+        return EntryStats(counts, total % _MODULUS)
+
+    def _delete_range(self, version_id: str) -> None:
+        start, end = _version_range(version_id)
+        self._db.delete_range(start, end, self._write_options)
+        self._db.compact_range(start, end)
+
+
+class RocksDatasetStore:
+    def __init__(self, db: Rdict) -> None:
+        self._db = db
+        self._write_options = _durable()
+
+    def load_all(self) -> list[Dataset]:
+        options = ReadOptions()
+        options.set_iterate_upper_bound(_DATASET[:-1] + b"\x01")
+        return [
+            dataset_from_dict(orjson.loads(doc))
+            for _, doc in self._db.items(from_key=_DATASET, read_opt=options)
+        ]
+
+    def save(self, dataset: Dataset) -> None:
+        batch = WriteBatch(raw_mode=True)
+        batch.put(_DATASET + dataset.name.encode(), orjson.dumps(dataset_to_dict(dataset)))
+        self._db.write(batch, self._write_options)

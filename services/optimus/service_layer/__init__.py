@@ -1,0 +1,1 @@
+"""Use cases of Optimus, written against ports that the adapters implement."""

@@ -1,0 +1,104 @@
+"""Commands on one dataset's state machine.
+
+Both hosts run a command the same way: take the dataset's aggregate, call
+`apply`, persist the aggregate, publish the events it raised. Commands are
+plain data so the Dapr host can carry them to the dataset's actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from optimus.domain.dataset import Dataset
+from optimus.domain.digest import EntryStats
+from optimus.domain.policies import parse_verification_policy
+from optimus.domain.version import Version
+
+SYSTEM = "optimus"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateVersion:
+    version_id: str
+    label: str | None = None
+    verification_policy: dict[str, Any] | None = None
+    by: str = SYSTEM
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        return dataset.create_version(
+            self.version_id,
+            label=self.label,
+            verification_policy=parse_verification_policy(self.verification_policy),
+            at=at,
+            by=self.by,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BeginSave:
+    version_id: str
+    by: str = SYSTEM
+    reason: str | None = None
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        dataset.begin_save(self.version_id, at=at, by=self.by, reason=self.reason)
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteSave:
+    version_id: str
+    counts: dict[str, int]
+    digest_sum: int
+    by: str = SYSTEM
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        stats = EntryStats(dict(self.counts), self.digest_sum)
+        return dataset.complete_save(self.version_id, stats, at=at, by=self.by)
+
+
+@dataclass(frozen=True, slots=True)
+class FailVersion:
+    version_id: str
+    reason: str
+    by: str = SYSTEM
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        dataset.fail(self.version_id, at=at, by=self.by, reason=self.reason)
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    version_id: str
+    by: str = SYSTEM
+    reason: str | None = None
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        dataset.publish(self.version_id, at=at, by=self.by, reason=self.reason)
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Discard:
+    version_id: str
+    by: str = SYSTEM
+    reason: str | None = None
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        dataset.discard(self.version_id, at=at, by=self.by, reason=self.reason)
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPurge:
+    version_id: str
+    by: str = SYSTEM
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        dataset.record_purge(self.version_id, at=at, by=self.by)
+        return dataset.version(self.version_id)
+
+
+Command = CreateVersion | BeginSave | CompleteSave | FailVersion | Publish | Discard | RecordPurge

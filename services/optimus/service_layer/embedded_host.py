@@ -1,0 +1,73 @@
+"""The embedded host: every dataset aggregate in memory, persisted to a local DatasetStore."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections import defaultdict
+
+from optimus.domain.dataset import Dataset
+from optimus.domain.errors import Conflict, NotFound
+from optimus.domain.version import Version
+from optimus.service_layer.commands import Command
+from optimus.service_layer.ports import Clock, DatasetStore, EventPublisher
+from optimus.service_layer.views import ReadViews
+
+
+class EmbeddedHost:
+    def __init__(
+        self, store: DatasetStore, publisher: EventPublisher, clock: Clock, views: ReadViews
+    ) -> None:
+        self.views = views
+        self._store = store
+        self._publisher = publisher
+        self._clock = clock
+        self._datasets = {dataset.name: dataset for dataset in store.load_all()}
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        for dataset in self._datasets.values():
+            views.update(dataset)
+
+    async def create(self, dataset: Dataset) -> Dataset:
+        async with self._locks[dataset.name]:
+            if dataset.name in self._datasets:
+                raise Conflict(
+                    f"dataset {dataset.name!r} already exists",
+                    code="dataset-exists",
+                    dataset=dataset.name,
+                )
+            self._store.save(dataset)
+            self._datasets[dataset.name] = dataset
+            self.views.update(dataset)
+        return dataset
+
+    async def execute(self, name: str, command: Command) -> Version:
+        async with self._locks[name]:
+            # Work on a copy: if the command or the write fails, nothing changed.
+            working = copy.deepcopy(self._require(name))
+            result = command.apply(working, self._clock.now_ms())
+            events = list(working.events)
+            working.events.clear()
+            self._store.save(working)
+            self._datasets[name] = working
+            self.views.update(working)
+        if events:
+            await self._publisher.publish(events)
+        return result
+
+    async def get(self, name: str) -> Dataset:
+        return self._require(name)
+
+    async def all(self) -> list[Dataset]:
+        return [self._datasets[name] for name in sorted(self._datasets)]
+
+    async def dataset_of_version(self, version_id: str) -> str:
+        name = self.views.dataset_of_version(version_id)
+        if name is None:
+            raise NotFound(f"version {version_id} does not exist", version=version_id)
+        return name
+
+    def _require(self, name: str) -> Dataset:
+        dataset = self._datasets.get(name)
+        if dataset is None:
+            raise NotFound(f"dataset {name!r} does not exist", dataset=name)
+        return dataset

@@ -1,0 +1,188 @@
+"""Loading entries into a version: validate and encode a batch, then write it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from optimus.domain.errors import Conflict, InvalidInput, NotFound, TooLarge
+from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
+from optimus.domain.version import VersionStatus
+from optimus.service_layer.ports import Entry, EntryStore
+from optimus.service_layer.views import DatasetView, ReadViews
+
+MAX_REPORTED_PROBLEMS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_value_bytes: int = 1 << 20
+    max_batch_entries: int = 100_000
+
+
+def _problem(index: int, item: object, reason: str) -> dict[str, Any]:
+    key = item.get("key") if isinstance(item, dict) else None
+    return {"index": index, "key": key if isinstance(key, str) else None, "reason": reason}
+
+
+def encode_entries(
+    view: DatasetView, items: object, *, table: str | None, limits: Limits
+) -> list[Entry]:
+    """Validate a whole batch and encode every value to its stored bytes.
+
+    All or nothing: any bad item rejects the batch with a list of problems
+    (index, key, reason), so a retry after fixing the input is clean.
+    `table` is the table named in the URL, or None when each item names one.
+    """
+    if not isinstance(items, list):
+        raise InvalidInput("the request body must be a JSON array of entries")
+    if not items:
+        raise InvalidInput("the request body holds no entries")
+    if len(items) > limits.max_batch_entries:
+        raise TooLarge(
+            f"a batch holds at most {limits.max_batch_entries} entries, got {len(items)}",
+            limit=limits.max_batch_entries,
+        )
+    tables = view.tables
+    as_json = view.is_json
+    max_bytes = limits.max_value_bytes
+    dumps = orjson.dumps
+    entries: list[Entry] = []
+    problems: list[dict[str, Any]] = []
+    oversized: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        if type(item) is not dict:
+            problems.append(_problem(index, item, "an entry must be a JSON object"))
+            continue
+        entry_table = table if table is not None else item.get("table")
+        if entry_table not in tables:
+            reason = (
+                "missing 'table'"
+                if entry_table is None
+                else f"table {entry_table!r} does not exist in dataset {view.name!r}"
+            )
+            problems.append(_problem(index, item, reason))
+            continue
+        key = item.get("key")
+        if not is_valid_key(key):
+            problems.append(
+                _problem(
+                    index,
+                    item,
+                    "missing 'key'"
+                    if key is None
+                    else f"key must be 1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]",
+                )
+            )
+            continue
+        if "value" not in item:
+            problems.append(_problem(index, item, "missing 'value'"))
+            continue
+        value = item["value"]
+        if as_json:
+            data = dumps(value)
+        elif type(value) is str:
+            data = value.encode()
+        else:
+            problems.append(
+                _problem(
+                    index, item, f"value must be a string for content-type {view.content_type}"
+                )
+            )
+            continue
+        if len(data) > max_bytes:
+            oversized.append(_problem(index, item, f"value is {len(data)} bytes"))
+            continue
+        entries.append((entry_table, key, data))
+    if problems:
+        raise InvalidInput(
+            f"{len(problems)} of {len(items)} entries are invalid; nothing was written",
+            code="invalid-entries",
+            problems=problems[:MAX_REPORTED_PROBLEMS],
+        )
+    if oversized:
+        raise TooLarge(
+            f"{len(oversized)} values exceed {max_bytes} bytes; nothing was written",
+            code="value-too-large",
+            limit=max_bytes,
+            problems=oversized[:MAX_REPORTED_PROBLEMS],
+        )
+    return entries
+
+
+class InFlightWrites:
+    """Batches being written, per version, so a save waits for every acknowledged batch."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._drained: dict[str, asyncio.Event] = {}
+
+    @contextmanager
+    def writing(self, version_id: str) -> Iterator[None]:
+        self._counts[version_id] += 1
+        self._drained.setdefault(version_id, asyncio.Event()).clear()
+        try:
+            yield
+        finally:
+            self._counts[version_id] -= 1
+            if self._counts[version_id] == 0:
+                del self._counts[version_id]
+                self._drained.pop(version_id).set()
+
+    async def drained(self, version_id: str) -> None:
+        event = self._drained.get(version_id)
+        if event is not None:
+            await event.wait()
+
+
+class EntryLoader:
+    def __init__(
+        self, views: ReadViews, store: EntryStore, in_flight: InFlightWrites, limits: Limits
+    ) -> None:
+        self._views = views
+        self._store = store
+        self._in_flight = in_flight
+        self.limits = limits
+
+    async def load(
+        self, dataset: str, version_id: str, items: object, *, table: str | None = None
+    ) -> int:
+        """Write a batch to a version that is AWAITING_ENTRIES; returns the entries written."""
+        view = self._views.require(dataset)
+        if table is not None:
+            view.check_table(table)
+        self._check_loadable(view, version_id)
+        entries = encode_entries(view, items, table=table, limits=self.limits)
+        # No await between the check and registering the write: a save that starts
+        # after this point waits for the batch to be stored.
+        with self._in_flight.writing(version_id):
+            await self._store.write(version_id, entries)
+        return len(entries)
+
+    def _check_loadable(self, view: DatasetView, version_id: str) -> None:
+        status = view.statuses.get(version_id)
+        if status is VersionStatus.AWAITING_ENTRIES:
+            return
+        if status is None:
+            owner = self._views.dataset_of_version(version_id)
+            if owner is not None:
+                raise InvalidInput(
+                    f"version {version_id} belongs to dataset {owner!r}, not {view.name!r}",
+                    code="version-not-in-dataset",
+                    version=version_id,
+                    dataset=owner,
+                )
+            raise NotFound(f"version {version_id} does not exist", version=version_id)
+        raise Conflict(
+            f"version {version_id} is {status}; entries are accepted only while it is "
+            "AWAITING_ENTRIES",
+            code="version-not-loadable",
+            version=version_id,
+            status=str(status),
+        )

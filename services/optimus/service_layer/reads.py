@@ -1,0 +1,71 @@
+"""The read path: one key or many, from exactly one version."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from optimus.domain.errors import InvalidInput
+from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
+from optimus.service_layer.ports import EntryStore
+from optimus.service_layer.views import DatasetView, ReadViews
+
+MAX_KEYS_PER_READ = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRead:
+    view: DatasetView
+    version_id: str
+    value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntriesRead:
+    view: DatasetView
+    version_id: str
+    keys: Sequence[str]
+    values: Sequence[bytes | None]
+
+
+def _check_key(key: object) -> str:
+    if not is_valid_key(key):
+        raise InvalidInput(
+            f"key must be 1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]",
+            code="invalid-key",
+            key=key,
+        )
+    return key  # type: ignore[return-value]
+
+
+class EntryReader:
+    def __init__(self, views: ReadViews, store: EntryStore) -> None:
+        self._views = views
+        self._store = store
+
+    def _resolve(self, dataset: str, table: str, version_id: str | None) -> tuple[DatasetView, str]:
+        view = self._views.require(dataset)
+        view.check_table(table)
+        return view, view.version_to_read(version_id)
+
+    async def read_one(
+        self, dataset: str, table: str, key: str, version_id: str | None = None
+    ) -> EntryRead:
+        view, version = self._resolve(dataset, table, version_id)
+        value = await self._store.read(version, table, _check_key(key))
+        return EntryRead(view, version, value)
+
+    async def read_many(
+        self, dataset: str, table: str, keys: Sequence[object], version_id: str | None = None
+    ) -> EntriesRead:
+        view, version = self._resolve(dataset, table, version_id)
+        if not keys:
+            raise InvalidInput("at least one key is required", code="no-keys")
+        if len(keys) > MAX_KEYS_PER_READ:
+            raise InvalidInput(
+                f"at most {MAX_KEYS_PER_READ} keys per request, got {len(keys)}",
+                code="too-many-keys",
+            )
+        checked = [_check_key(key) for key in keys]
+        values = await self._store.read_many(version, table, checked)
+        return EntriesRead(view, version, checked, values)

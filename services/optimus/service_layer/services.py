@@ -1,0 +1,22 @@
+"""What the entrypoints use: the host and the use cases, wired by `bootstrap`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from optimus.service_layer.host import DatasetHost
+from optimus.service_layer.lifecycle import VersionLifecycle
+from optimus.service_layer.loading import EntryLoader
+from optimus.service_layer.reads import EntryReader
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    host: DatasetHost
+    lifecycle: VersionLifecycle
+    loader: EntryLoader
+    reader: EntryReader
+    max_request_bytes: int = 64 << 20
+    # Releases what the adapters hold (files, connections) once the app has stopped.
+    close: Callable[[], None] = lambda: None

@@ -1,0 +1,112 @@
+"""Read-side snapshots of datasets: what the read path needs, immutable and cheap to swap.
+
+A reader takes one `DatasetView` and answers the whole request from it, so a
+response never mixes two versions even while a publish swaps the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from optimus.domain.dataset import Dataset, is_json
+from optimus.domain.errors import Conflict, Gone, NotFound
+from optimus.domain.version import DEAD, READABLE, VersionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetView:
+    name: str
+    content_type: str
+    is_json: bool
+    tables: frozenset[str]
+    active_version_id: str | None
+    revision: int
+    statuses: Mapping[str, VersionStatus]
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetView:
+        return cls(
+            name=dataset.name,
+            content_type=dataset.content_type,
+            is_json=is_json(dataset.content_type),
+            tables=frozenset(dataset.tables),
+            active_version_id=dataset.active_version_id,
+            revision=dataset.revision,
+            statuses=MappingProxyType({v.id: v.status for v in dataset.versions.values()}),
+        )
+
+    def check_table(self, table: str) -> None:
+        if table not in self.tables:
+            raise NotFound(
+                f"table {table!r} does not exist in dataset {self.name!r}",
+                dataset=self.name,
+                table=table,
+            )
+
+    def version_to_read(self, version_id: str | None) -> str:
+        """The version a read is answered from: the pinned one, or the active one."""
+        if version_id is None:
+            if self.active_version_id is None:
+                raise NotFound(
+                    f"dataset {self.name!r} has no published version",
+                    code="no-active-version",
+                    dataset=self.name,
+                )
+            return self.active_version_id
+        status = self.statuses.get(version_id)
+        if status in READABLE:
+            return version_id
+        if status is None:
+            raise NotFound(
+                f"version {version_id} does not exist in dataset {self.name!r}",
+                dataset=self.name,
+                version=version_id,
+            )
+        if status in DEAD:
+            raise Gone(
+                f"version {version_id} is {status}; its entries are deleted",
+                version=version_id,
+                status=str(status),
+            )
+        raise Conflict(
+            f"version {version_id} is {status}; its entries become readable once it is SAVED",
+            code="version-not-readable",
+            version=version_id,
+            status=str(status),
+        )
+
+
+class ReadViews:
+    """The latest view of every dataset, and which dataset each version belongs to."""
+
+    def __init__(self) -> None:
+        self._views: dict[str, DatasetView] = {}
+        self._dataset_of_version: dict[str, str] = {}
+
+    def update(self, dataset: Dataset) -> DatasetView:
+        view = DatasetView.of(dataset)
+        current = self._views.get(dataset.name)
+        # Views may arrive out of order (events, polls): never go back in time.
+        if current is not None and current.revision > view.revision:
+            return current
+        self._views[dataset.name] = view
+        for version_id in view.statuses:
+            self._dataset_of_version[version_id] = dataset.name
+        return view
+
+    def get(self, name: str) -> DatasetView | None:
+        return self._views.get(name)
+
+    def require(self, name: str) -> DatasetView:
+        view = self._views.get(name)
+        if view is None:
+            raise NotFound(f"dataset {name!r} does not exist", dataset=name)
+        return view
+
+    def dataset_of_version(self, version_id: str) -> str | None:
+        return self._dataset_of_version.get(version_id)
+
+    def names(self) -> list[str]:
+        return sorted(self._views)
