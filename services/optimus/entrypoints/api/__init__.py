@@ -1,0 +1,1 @@
+"""The Optimus-compatible REST API (FastAPI) under /v1."""

@@ -1,0 +1,66 @@
+"""Single-key reads answered before FastAPI's routing and middleware.
+
+The single-key GET is the hot path of every consumer. Through FastAPI's
+router it costs ~150 µs of CPU; as a bare ASGI handler ~40 µs, so the
+server answers several times more requests per core. This dispatcher
+recognises exactly `GET /v1/datasets/{dataset}/tables/{table}/entries/{key}`
+and answers it with the same reader and the same rendering as the
+documented FastAPI route (`routes_entries.read_entry`); everything else
+goes on to FastAPI.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from optimus.domain.errors import OptimusError
+from optimus.entrypoints.api.entry_responses import Rendered, render_entry, render_error
+from optimus.service_layer.reads import EntryReader
+
+_PREFIX = "/v1/datasets/"
+
+
+def _version_id(query: bytes) -> str | None:
+    if not query:
+        return None
+    values = parse_qs(query.decode("latin-1")).get("version-id")
+    return values[0] if values else None
+
+
+class FastEntryReads:
+    def __init__(self, app: ASGIApp, reader: EntryReader) -> None:
+        self.app = app
+        self._reader = reader
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope["path"]
+            if path.startswith(_PREFIX):
+                parts = path.split("/")
+                # ["", "v1", "datasets", dataset, "tables", table, "entries", key]
+                if len(parts) == 8 and parts[4] == "tables" and parts[6] == "entries" and parts[7]:
+                    await self._read(scope, send, parts[3], parts[5], parts[7])
+                    return
+        await self.app(scope, receive, send)
+
+    async def _read(self, scope: Scope, send: Send, dataset: str, table: str, key: str) -> None:
+        try:
+            version_id = _version_id(scope["query_string"])
+            # Uvicorn has already percent-decoded the path.
+            read = await self._reader.read_one(dataset, table, key, version_id)
+            rendered = render_entry(read, key)
+        except OptimusError as exc:
+            rendered = render_error(exc)
+        await _send(send, rendered)
+
+
+async def _send(send: Send, rendered: Rendered) -> None:
+    headers = [
+        (b"content-type", rendered.content_type.encode()),
+        (b"content-length", str(len(rendered.body)).encode()),
+    ]
+    headers.extend((name.encode(), value.encode()) for name, value in rendered.headers.items())
+    await send({"type": "http.response.start", "status": rendered.status, "headers": headers})
+    await send({"type": "http.response.body", "body": rendered.body})

@@ -1,0 +1,99 @@
+"""JSON bodies of the API: errors, acknowledgements, datasets and versions.
+
+Shapes follow trainline Optimus's documented API; fields it did not have are
+added beside its own (e.g. both `createdAt` and `created-at`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from optimus.domain.dataset import Dataset
+from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound, OptimusError, TooLarge
+from optimus.domain.version import Operation, Version
+
+JSON = "application/json"
+
+ERROR_STATUS: dict[type[OptimusError], int] = {
+    InvalidInput: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    TooLarge: 413,
+}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=JSON)
+
+
+def error_body(message: str, code: str, **details: Any) -> dict[str, Any]:
+    return {"status": "error", "message": message, "code": code, **details}
+
+
+def error_status(exc: OptimusError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in ERROR_STATUS:
+            return ERROR_STATUS[kind]  # type: ignore[index]
+    return 500
+
+
+def error_response(exc: OptimusError, headers: dict[str, str] | None = None) -> Response:
+    body = error_body(exc.message, exc.code, **exc.details)
+    return json_response(body, error_status(exc), headers)
+
+
+def ack(message: str, **extra: Any) -> dict[str, Any]:
+    return {"status": "OK", "message": message, **extra}
+
+
+def _operations(log: list[Operation]) -> list[dict[str, Any]]:
+    return [{"action": op.action, "at": op.at, "by": op.by, "reason": op.reason} for op in log]
+
+
+def version_body(version: Version) -> dict[str, Any]:
+    policy = version.verification_policy
+    body: dict[str, Any] = {
+        "id": version.id,
+        "version": version.id,
+        "dataset": version.dataset,
+        "label": version.label,
+        "sequence": version.sequence,
+        "status": str(version.status),
+        "createdAt": version.created_at,
+        "created-at": version.created_at,
+        "counts": version.counts,
+        "entries": version.total_entries,
+        "digest": version.digest,
+        "operation-log": _operations(version.operation_log),
+    }
+    if policy is not None:
+        body["verification-policy"] = policy.to_dict()
+    return body
+
+
+def _version_summary(version: Version) -> dict[str, Any]:
+    return {
+        "id": version.id,
+        "created-at": version.created_at,
+        "label": version.label,
+        "sequence": version.sequence,
+        "status": str(version.status),
+    }
+
+
+def dataset_body(dataset: Dataset) -> dict[str, Any]:
+    active = dataset.active_version
+    return {
+        "name": dataset.name,
+        "content-type": dataset.content_type,
+        "eviction-policy": dataset.eviction_policy.to_dict(),
+        "tables": list(dataset.tables),
+        "created-at": dataset.created_at,
+        "active-version": _version_summary(active) if active else None,
+        "available-versions": [_version_summary(v) for v in dataset.retained_versions()],
+        "operation-log": _operations(dataset.operation_log),
+    }

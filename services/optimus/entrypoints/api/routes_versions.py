@@ -1,0 +1,132 @@
+"""/v1/versions: create versions and move them through their lifecycle."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from optimus.domain.errors import InvalidInput
+from optimus.entrypoints.api.requests import (
+    body_schema,
+    caller,
+    json_body,
+    model_body,
+    services,
+)
+from optimus.entrypoints.api.responses import ack, json_response, version_body
+from optimus.entrypoints.api.schemas import CreateVersionRequest
+
+router = APIRouter(tags=["versions"])
+
+_REASON_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"reason": {"type": "string"}}}
+            }
+        },
+    }
+}
+
+
+def _location(version_id: str) -> dict[str, str]:
+    return {"Location": f"/v1/versions/{version_id}"}
+
+
+async def _reason(request: Request) -> str | None:
+    body = await json_body(request, required=False)
+    if body is None:
+        return None
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or (reason is not None and not isinstance(reason, str)):
+        raise InvalidInput('the body, if any, must be {"reason": "<text>"}')
+    return reason
+
+
+@router.post(
+    "/versions",
+    status_code=202,
+    summary="Create a version of a dataset",
+    openapi_extra=body_schema(CreateVersionRequest),
+)
+async def create_version(request: Request) -> Response:
+    body = await model_body(request, CreateVersionRequest)
+    version = await services(request).lifecycle.create_version(
+        body.dataset,
+        label=body.label,
+        verification_policy=body.verification_policy,
+        by=caller(request),
+    )
+    return json_response(
+        ack("Request accepted", id=version.id, version=version_body(version)),
+        202,
+        _location(version.id),
+    )
+
+
+@router.get("/versions", summary="All versions of a dataset, oldest first")
+async def list_versions(request: Request, dataset: str = Query(...)) -> Response:
+    found = await services(request).host.get(dataset)
+    return json_response([version_body(v) for v in found.versions.values()])
+
+
+@router.get("/versions/{version_id}", summary="A version and its status")
+async def get_version(version_id: str, request: Request) -> Response:
+    return json_response(version_body(await services(request).lifecycle.version(version_id)))
+
+
+@router.post(
+    "/versions/{version_id}/save",
+    status_code=202,
+    summary="Save a version: stop accepting entries, count, digest and verify them",
+    description="Answers 202 with the version SAVING; follow it with GET /versions/{id} until "
+    "it is SAVED or FAILED. With ?wait=true the call returns once the save has ended.",
+    openapi_extra=_REASON_BODY,
+)
+async def save_version(version_id: str, request: Request, wait: bool = False) -> Response:
+    lifecycle = services(request).lifecycle
+    version = await lifecycle.save(version_id, by=caller(request), reason=await _reason(request))
+    if wait:
+        version = await lifecycle.wait_saved(version_id)
+        return json_response(
+            ack(f"version is {version.status}", id=version_id, version=version_body(version)),
+            200,
+            _location(version_id),
+        )
+    return json_response(
+        ack("Save in progress", id=version_id, version=version_body(version)),
+        202,
+        _location(version_id),
+    )
+
+
+@router.post(
+    "/versions/{version_id}/publish",
+    status_code=202,
+    summary="Publish a SAVED version; re-publishing an earlier one is the rollback",
+    description="The publish is atomic and complete when the call returns: every read after "
+    "it is served from this version.",
+    openapi_extra=_REASON_BODY,
+)
+async def publish_version(version_id: str, request: Request) -> Response:
+    version = await services(request).lifecycle.publish(
+        version_id, by=caller(request), reason=await _reason(request)
+    )
+    return json_response(
+        ack("Publish complete", id=version_id, version=version_body(version)),
+        202,
+        _location(version_id),
+    )
+
+
+@router.post(
+    "/versions/{version_id}/discard",
+    summary="Discard a version that is not published; its entries are deleted",
+    openapi_extra=_REASON_BODY,
+)
+async def discard_version(version_id: str, request: Request) -> Response:
+    version = await services(request).lifecycle.discard(
+        version_id, by=caller(request), reason=await _reason(request)
+    )
+    return json_response(version_body(version), 200, _location(version_id))
