@@ -117,7 +117,7 @@ class Dataset:
                 "while it is AWAITING_ENTRIES",
                 code="version-not-loadable",
                 version=version_id,
-                status=str(version.status),
+                version_status=str(version.status),
             )
         for table in tables:
             self.check_table(table)
@@ -130,7 +130,7 @@ class Dataset:
             raise Gone(
                 f"version {version_id} is {version.status}; its entries are deleted",
                 version=version_id,
-                status=str(version.status),
+                version_status=str(version.status),
             )
         if version.status not in READABLE:
             raise Conflict(
@@ -138,7 +138,7 @@ class Dataset:
                 "once it is SAVED",
                 code="version-not-readable",
                 version=version_id,
-                status=str(version.status),
+                version_status=str(version.status),
             )
         return version
 
@@ -200,7 +200,7 @@ class Dataset:
                 f"version {version_id} is {version.status}, not SAVING",
                 code="illegal-transition",
                 version=version_id,
-                status=str(version.status),
+                version_status=str(version.status),
             )
         version.counts = {table: stats.counts.get(table, 0) for table in self.tables}
         version.digest = stats.digest
@@ -233,7 +233,7 @@ class Dataset:
                 f"version {version_id} is {version.status}; only a SAVED version can be published",
                 code="illegal-transition",
                 version=version_id,
-                status=str(version.status),
+                version_status=str(version.status),
                 target=str(S.PUBLISHED),
             )
         previous = self.active_version
@@ -267,7 +267,7 @@ class Dataset:
                 f"version {version_id} is PUBLISHED; publish another version before discarding it",
                 code="illegal-transition",
                 version=version_id,
-                status=str(version.status),
+                version_status=str(version.status),
                 target=str(S.DISCARDED),
             )
         version.transition(S.DISCARDED, at=at, by=by, reason=reason)

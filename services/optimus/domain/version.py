@@ -77,7 +77,7 @@ class Version:
                 f"version {self.id} is {self.status}; it cannot become {to}",
                 code="illegal-transition",
                 version=self.id,
-                status=str(self.status),
+                version_status=str(self.status),
                 target=str(to),
                 allowed=sorted(str(s) for s in ALLOWED_TRANSITIONS[self.status]),
             )

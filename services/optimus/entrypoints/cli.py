@@ -12,6 +12,8 @@ import uvicorn
 from optimus import __version__
 from optimus.bootstrap import EmbeddedSettings, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.service_layer.lifecycle import CollectorSettings
+from optimus.service_layer.loading import Limits
 
 cli = typer.Typer(
     help="Optimus: a versioned, transactional key/value store.",
@@ -45,13 +47,25 @@ def serve(
         "optimus-data"
     ),
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    max_value_bytes: Annotated[
+        int, typer.Option(help="Largest value accepted, in bytes.")
+    ] = Limits().max_value_bytes,
+    gc_grace_seconds: Annotated[
+        float,
+        typer.Option(help="How long entries of a discarded or evicted version stay readable."),
+    ] = CollectorSettings().grace_ms / 1000,
 ) -> None:
     """Run the whole API in this process, on local disk (nothing else to install)."""
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     try:
-        services = bootstrap_embedded(EmbeddedSettings(data_dir=data_dir))
+        settings = EmbeddedSettings(
+            data_dir=data_dir,
+            limits=Limits(max_value_bytes=max_value_bytes),
+            collector=CollectorSettings(grace_ms=int(gc_grace_seconds * 1000)),
+        )
+        services = bootstrap_embedded(settings)
     except Exception as exc:  # RocksDB refuses a data dir that another process holds
         typer.secho(f"cannot open {data_dir}: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None

@@ -184,5 +184,5 @@ class EntryLoader:
             "AWAITING_ENTRIES",
             code="version-not-loadable",
             version=version_id,
-            status=str(status),
+            version_status=str(status),
         )

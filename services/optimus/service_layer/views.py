@@ -68,13 +68,13 @@ class DatasetView:
             raise Gone(
                 f"version {version_id} is {status}; its entries are deleted",
                 version=version_id,
-                status=str(status),
+                version_status=str(status),
             )
         raise Conflict(
             f"version {version_id} is {status}; its entries become readable once it is SAVED",
             code="version-not-readable",
             version=version_id,
-            status=str(status),
+            version_status=str(status),
         )
 
 

@@ -31,7 +31,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_body(message: str, code: str, **details: Any) -> dict[str, Any]:
-    return {"status": "error", "message": message, "code": code, **details}
+    """{status: "error", message, code, ...details}; detail names are hyphenated like Optimus's."""
+    body = {name.replace("_", "-"): value for name, value in details.items()}
+    return body | {"status": "error", "message": message, "code": code}
 
 
 def error_status(exc: OptimusError) -> int:

@@ -1,0 +1,5 @@
+"""`python -m optimus` is the `optimus` command."""
+
+from optimus.entrypoints.cli import main
+
+main()
