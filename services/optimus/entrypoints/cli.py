@@ -12,8 +12,8 @@ import uvicorn
 from optimus import __version__
 from optimus.bootstrap import EmbeddedSettings, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
-from optimus.service_layer.lifecycle import CollectorSettings
 from optimus.service_layer.loading import Limits
+from optimus.service_layer.local_jobs import CollectorSettings
 
 cli = typer.Typer(
     help="Optimus: a versioned, transactional key/value store.",

@@ -12,6 +12,7 @@ from typing import Any
 
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
+from optimus.domain.events import VersionEvent
 from optimus.domain.policies import parse_verification_policy
 from optimus.domain.version import Version
 
@@ -102,3 +103,17 @@ class RecordPurge:
 
 
 Command = CreateVersion | BeginSave | CompleteSave | FailVersion | Publish | Discard | RecordPurge
+
+
+def execute_command(
+    dataset: Dataset, command: Command, at: int
+) -> tuple[Version, list[VersionEvent]]:
+    """Apply `command` to `dataset` in place; return the version it concerns and the events raised.
+
+    On error the aggregate may be half-changed: hosts run this on a copy and keep
+    the copy only once it is stored.
+    """
+    version = command.apply(dataset, at)
+    events = list(dataset.events)
+    dataset.events.clear()
+    return version, events

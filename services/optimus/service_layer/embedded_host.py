@@ -9,23 +9,25 @@ from collections import defaultdict
 from optimus.domain.dataset import Dataset
 from optimus.domain.errors import Conflict, NotFound
 from optimus.domain.version import Version
-from optimus.service_layer.commands import Command
+from optimus.service_layer.commands import Command, execute_command
 from optimus.service_layer.ports import Clock, DatasetStore, EventPublisher
 from optimus.service_layer.views import ReadViews
 
 
 class EmbeddedHost:
-    def __init__(
-        self, store: DatasetStore, publisher: EventPublisher, clock: Clock, views: ReadViews
-    ) -> None:
+    def __init__(self, store: DatasetStore, clock: Clock, views: ReadViews) -> None:
         self.views = views
         self._store = store
-        self._publisher = publisher
+        self._listeners: list[EventPublisher] = []
         self._clock = clock
         self._datasets = {dataset.name: dataset for dataset in store.load_all()}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         for dataset in self._datasets.values():
             views.update(dataset)
+
+    def add_listener(self, listener: EventPublisher) -> None:
+        """`listener` receives the events of every command, once they are stored."""
+        self._listeners.append(listener)
 
     async def create(self, dataset: Dataset) -> Dataset:
         async with self._locks[dataset.name]:
@@ -44,15 +46,14 @@ class EmbeddedHost:
         async with self._locks[name]:
             # Work on a copy: if the command or the write fails, nothing changed.
             working = copy.deepcopy(self._require(name))
-            result = command.apply(working, self._clock.now_ms())
-            events = list(working.events)
-            working.events.clear()
+            version, events = execute_command(working, command, self._clock.now_ms())
             self._store.save(working)
             self._datasets[name] = working
             self.views.update(working)
         if events:
-            await self._publisher.publish(events)
-        return result
+            for listener in self._listeners:
+                await listener.publish(events)
+        return version
 
     async def get(self, name: str) -> Dataset:
         return self._require(name)

@@ -41,6 +41,13 @@ class DatasetStore(Protocol):
         """Replace the stored aggregate atomically and durably."""
 
 
+class WriteFence(Protocol):
+    """Tells when no batch of a version is being written any more."""
+
+    async def drained(self, version_id: str) -> None:
+        """Return once every batch acknowledged or in flight for the version is stored."""
+
+
 class EventPublisher(Protocol):
     async def publish(self, events: Sequence[VersionEvent]) -> None: ...
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from optimus.service_layer.host import DatasetHost
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
 from optimus.service_layer.reads import EntryReader
+
+
+class BackgroundWork(Protocol):
+    """What a host runs beside the requests (saves, garbage collection, view refreshes)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +26,7 @@ class Services:
     lifecycle: VersionLifecycle
     loader: EntryLoader
     reader: EntryReader
+    background: BackgroundWork
     max_request_bytes: int = 64 << 20
     # Releases what the adapters hold (files, connections) once the app has stopped.
     close: Callable[[], None] = lambda: None

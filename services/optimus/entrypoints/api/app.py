@@ -29,11 +29,11 @@ version is the rollback. Compatible with trainline Optimus's API.
 def create_fastapi(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await services.lifecycle.start()
+        await services.background.start()
         try:
             yield
         finally:
-            await services.lifecycle.stop()
+            await services.background.stop()
             services.close()
 
     app = FastAPI(

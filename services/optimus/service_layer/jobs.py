@@ -1,0 +1,65 @@
+"""The background jobs of the lifecycle, shared by both hosts.
+
+Each host decides when to run them (the embedded host from in-process tasks,
+the Dapr host from actor reminders); they are idempotent, so running one
+twice after a crash is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from optimus.domain.errors import OptimusError
+from optimus.service_layer.commands import CompleteSave, FailVersion, RecordPurge
+from optimus.service_layer.host import DatasetHost
+from optimus.service_layer.ports import EntryStore, WriteFence
+
+log = logging.getLogger(__name__)
+
+
+async def complete_save(
+    host: DatasetHost, entries: EntryStore, fence: WriteFence, dataset_name: str, version_id: str
+) -> None:
+    """Count and digest the entries of a SAVING version, then let the aggregate verify them."""
+    await fence.drained(version_id)
+    dataset = await host.get(dataset_name)
+    try:
+        stats = await entries.stats(version_id, dataset.tables)
+        command: CompleteSave | FailVersion = CompleteSave(
+            version_id, stats.counts, stats.digest_sum
+        )
+    except OptimusError:
+        raise
+    except Exception as exc:
+        log.exception("reading the entries of %s failed", version_id)
+        command = FailVersion(version_id, f"reading entries failed: {exc}")
+    try:
+        await host.execute(dataset_name, command)
+    except OptimusError as exc:  # e.g. discarded while it was saving
+        log.info("save of %s ended: %s", version_id, exc.message)
+
+
+async def purge_dead_versions(
+    host: DatasetHost,
+    entries: EntryStore,
+    fence: WriteFence,
+    dataset_name: str,
+    *,
+    now: int,
+    grace_ms: int,
+) -> list[str]:
+    """Delete the entries of the dataset's dead versions that died at least `grace_ms` ago.
+
+    The grace period lets reads that resolved a version just before it was
+    evicted finish; returns the ids of the versions purged.
+    """
+    dataset = await host.get(dataset_name)
+    purged = []
+    for version in dataset.versions_to_purge():
+        if now - version.operation_log[-1].at < grace_ms:
+            continue
+        await fence.drained(version.id)
+        await entries.delete(version.id, dataset.tables)
+        await host.execute(dataset_name, RecordPurge(version.id))
+        purged.append(version.id)
+    return purged

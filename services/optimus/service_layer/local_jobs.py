@@ -1,0 +1,104 @@
+"""The embedded host's background work: saves and garbage collection as asyncio tasks.
+
+It listens to the host's events: a `saving` event starts the save job, a
+version dying wakes the collector. On start it resumes what a crash
+interrupted (versions left SAVING, dead versions not yet purged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from optimus.domain.events import VersionEvent
+from optimus.service_layer.host import DatasetHost
+from optimus.service_layer.jobs import complete_save, purge_dead_versions
+from optimus.service_layer.ports import Clock, EntryStore, WriteFence
+
+log = logging.getLogger(__name__)
+
+DEATHS = frozenset({"discarded", "failed", "evicted"})
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorSettings:
+    grace_ms: int = 10_000
+    interval_s: float = 5.0
+
+
+class LocalJobs:
+    def __init__(
+        self,
+        host: DatasetHost,
+        entries: EntryStore,
+        fence: WriteFence,
+        clock: Clock,
+        settings: CollectorSettings,
+    ) -> None:
+        self._host = host
+        self._entries = entries
+        self._fence = fence
+        self._clock = clock
+        self._settings = settings
+        self._saves: dict[str, asyncio.Task[None]] = {}
+        self._collector: asyncio.Task[None] | None = None
+        self._collect_now = asyncio.Event()
+
+    async def publish(self, events: Sequence[VersionEvent]) -> None:
+        for event in events:
+            if event.type == "saving":
+                self._start_save(event.dataset, event.version_id)
+            elif event.type in DEATHS:
+                self._collect_now.set()
+
+    async def start(self) -> None:
+        for dataset in await self._host.all():
+            for version in dataset.versions_saving():
+                self._start_save(dataset.name, version.id)
+        self._collector = asyncio.create_task(self._collect_forever())
+
+    async def stop(self) -> None:
+        tasks = [*self._saves.values(), *([self._collector] if self._collector else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def collect_garbage(self) -> int:
+        """Purge every dataset's dead versions past the grace period; returns how many."""
+        purged = 0
+        for dataset in await self._host.all():
+            purged += len(
+                await purge_dead_versions(
+                    self._host,
+                    self._entries,
+                    self._fence,
+                    dataset.name,
+                    now=self._clock.now_ms(),
+                    grace_ms=self._settings.grace_ms,
+                )
+            )
+        return purged
+
+    def _start_save(self, dataset: str, version_id: str) -> None:
+        if version_id in self._saves:
+            return
+        task = asyncio.create_task(
+            complete_save(self._host, self._entries, self._fence, dataset, version_id)
+        )
+        self._saves[version_id] = task
+        task.add_done_callback(lambda _: self._saves.pop(version_id, None))
+
+    async def _collect_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._collect_now.wait(), self._settings.interval_s)
+            self._collect_now.clear()
+            try:
+                await self.collect_garbage()
+            except Exception:
+                log.exception("garbage collection failed; retrying later")
