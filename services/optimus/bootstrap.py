@@ -40,8 +40,8 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     return Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),
-        loader=EntryLoader(views, entries, in_flight, settings.limits),
-        reader=EntryReader(views, entries),
+        loader=EntryLoader(host, entries, in_flight, settings.limits),
+        reader=EntryReader(host, entries),
         background=jobs,
         max_request_bytes=settings.max_request_bytes,
         close=db.close,

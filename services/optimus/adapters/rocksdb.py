@@ -32,7 +32,7 @@ from rocksdict import (
 from optimus.adapters.codec import dataset_from_dict, dataset_to_dict
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats, entry_hash
-from optimus.service_layer.ports import Entry
+from optimus.service_layer.ports import Batch
 
 _DATASET = b"d\x00"
 _ENTRY = b"e\x00"
@@ -74,13 +74,13 @@ class RocksEntryStore:
         self._db = db
         self._write_options = _durable()
 
-    async def write(self, version_id: str, entries: Sequence[Entry]) -> None:
-        prefix = _ENTRY + version_id.encode() + _SEP
-        batch = WriteBatch(raw_mode=True)
-        put = batch.put
-        for table, key, value in entries:
+    async def write(self, batch: Batch) -> None:
+        prefix = _ENTRY + batch.version_id.encode() + _SEP
+        writes = WriteBatch(raw_mode=True)
+        put = writes.put
+        for table, key, value in batch.entries:
             put(prefix + table.encode() + _SEP + key.encode(), value)
-        self._db.write(batch, self._write_options)
+        self._db.write(writes, self._write_options)
 
     async def read(self, version_id: str, table: str, key: str) -> bytes | None:
         return self._db.get(f"e\0{version_id}\0{table}\0{key}".encode())

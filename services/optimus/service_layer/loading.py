@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +14,9 @@ import orjson
 from optimus.domain.errors import Conflict, InvalidInput, NotFound, TooLarge
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus
-from optimus.service_layer.ports import Entry, EntryStore
-from optimus.service_layer.views import DatasetView, ReadViews
+from optimus.service_layer.host import DatasetHost
+from optimus.service_layer.ports import Batch, Entry, EntryStore, WriteFence
+from optimus.service_layer.views import DatasetView, current_view, refreshed_view
 
 MAX_REPORTED_PROBLEMS = 20
 
@@ -117,14 +118,20 @@ def encode_entries(
 
 
 class InFlightWrites:
-    """Batches being written, per version, so a save waits for every acknowledged batch."""
+    """The embedded fence: batches being written, per version, counted in this process.
+
+    The loader checks the version's status in the (exact) local view just
+    before entering, with no await in between, so a save that starts after
+    that point waits in `drained` for the batch to be stored.
+    """
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._drained: dict[str, asyncio.Event] = {}
 
-    @contextmanager
-    def writing(self, version_id: str) -> Iterator[None]:
+    @asynccontextmanager
+    async def writing(self, batch: Batch) -> AsyncIterator[None]:
+        version_id = batch.version_id
         self._counts[version_id] += 1
         self._drained.setdefault(version_id, asyncio.Event()).clear()
         try:
@@ -143,26 +150,31 @@ class InFlightWrites:
 
 class EntryLoader:
     def __init__(
-        self, views: ReadViews, store: EntryStore, in_flight: InFlightWrites, limits: Limits
+        self,
+        host: DatasetHost,
+        store: EntryStore,
+        fence: WriteFence,
+        limits: Limits,
     ) -> None:
-        self._views = views
+        self._host = host
         self._store = store
-        self._in_flight = in_flight
+        self._fence = fence
         self.limits = limits
 
     async def load(
         self, dataset: str, version_id: str, items: object, *, table: str | None = None
     ) -> int:
         """Write a batch to a version that is AWAITING_ENTRIES; returns the entries written."""
-        view = self._views.require(dataset)
+        view = await current_view(self._host, dataset)
         if table is not None:
             view.check_table(table)
-        self._check_loadable(view, version_id)
+        if view.statuses.get(version_id) is not VersionStatus.AWAITING_ENTRIES:
+            view = await refreshed_view(self._host, dataset)  # the local view may lag
+            self._check_loadable(view, version_id)
         entries = encode_entries(view, items, table=table, limits=self.limits)
-        # No await between the check and registering the write: a save that starts
-        # after this point waits for the batch to be stored.
-        with self._in_flight.writing(version_id):
-            await self._store.write(version_id, entries)
+        batch = Batch(dataset, version_id, entries)
+        async with self._fence.writing(batch):
+            await self._store.write(batch)
         return len(entries)
 
     def _check_loadable(self, view: DatasetView, version_id: str) -> None:
@@ -170,7 +182,7 @@ class EntryLoader:
         if status is VersionStatus.AWAITING_ENTRIES:
             return
         if status is None:
-            owner = self._views.dataset_of_version(version_id)
+            owner = self._host.views.dataset_of_version(version_id)
             if owner is not None:
                 raise InvalidInput(
                     f"version {version_id} belongs to dataset {owner!r}, not {view.name!r}",

@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from functools import cached_property
 from typing import Protocol
 
 from optimus.domain.dataset import Dataset
-from optimus.domain.digest import EntryStats
+from optimus.domain.digest import EntryStats, stats_of
 from optimus.domain.events import VersionEvent
 
 # (table, key, stored value bytes)
 Entry = tuple[str, str, bytes]
 
 
+class Batch:
+    """Entries written together into one version."""
+
+    def __init__(self, dataset: str, version_id: str, entries: Sequence[Entry]) -> None:
+        self.dataset = dataset
+        self.version_id = version_id
+        self.entries = entries
+
+    @cached_property
+    def id(self) -> str:
+        """Stable id from the content: a retried batch has the same id (computed on demand)."""
+        stats = stats_of(self.entries)
+        return f"{stats.total}-{stats.digest_sum:064x}"[:40]
+
+
 class EntryStore(Protocol):
     """Entries of every version, addressed by (version id, table, key)."""
 
-    async def write(self, version_id: str, entries: Sequence[Entry]) -> None:
-        """Store a batch atomically and durably; rewriting an entry is idempotent."""
+    async def write(self, batch: Batch) -> None:
+        """Store a batch durably; rewriting the same entries is idempotent."""
 
     async def read(self, version_id: str, table: str, key: str) -> bytes | None: ...
 
@@ -42,7 +59,10 @@ class DatasetStore(Protocol):
 
 
 class WriteFence(Protocol):
-    """Tells when no batch of a version is being written any more."""
+    """Admits batches only while their version accepts entries, and tells when they're stored."""
+
+    def writing(self, batch: Batch) -> AbstractAsyncContextManager[None]:
+        """Hold the version open for the batch; Conflict if it no longer accepts entries."""
 
     async def drained(self, version_id: str) -> None:
         """Return once every batch acknowledged or in flight for the version is stored."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from optimus.domain.errors import InvalidInput
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.service_layer.ports import EntryStore
-from optimus.service_layer.views import DatasetView, ReadViews
+from optimus.service_layer.views import DatasetView, ViewSource, current_view, refreshed_view
 
 MAX_KEYS_PER_READ = 10_000
 
@@ -39,26 +39,32 @@ def _check_key(key: object) -> str:
 
 
 class EntryReader:
-    def __init__(self, views: ReadViews, store: EntryStore) -> None:
-        self._views = views
+    def __init__(self, source: ViewSource, store: EntryStore) -> None:
+        self._views = source.views
+        self._source = source
         self._store = store
 
-    def _resolve(self, dataset: str, table: str, version_id: str | None) -> tuple[DatasetView, str]:
-        view = self._views.require(dataset)
+    async def _resolve(
+        self, dataset: str, table: str, version_id: str | None
+    ) -> tuple[DatasetView, str]:
+        """One view answers the whole request: its version is the one read from."""
+        view = self._views.get(dataset) or await current_view(self._source, dataset)
+        if version_id is not None and version_id not in view.statuses:
+            view = await refreshed_view(self._source, dataset)  # pinned to a newer version?
         view.check_table(table)
         return view, view.version_to_read(version_id)
 
     async def read_one(
         self, dataset: str, table: str, key: str, version_id: str | None = None
     ) -> EntryRead:
-        view, version = self._resolve(dataset, table, version_id)
+        view, version = await self._resolve(dataset, table, version_id)
         value = await self._store.read(version, table, _check_key(key))
         return EntryRead(view, version, value)
 
     async def read_many(
         self, dataset: str, table: str, keys: Sequence[object], version_id: str | None = None
     ) -> EntriesRead:
-        view, version = self._resolve(dataset, table, version_id)
+        view, version = await self._resolve(dataset, table, version_id)
         if not keys:
             raise InvalidInput("at least one key is required", code="no-keys")
         if len(keys) > MAX_KEYS_PER_READ:

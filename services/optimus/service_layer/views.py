@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Protocol
 
 from optimus.domain.dataset import Dataset, is_json
 from optimus.domain.errors import Conflict, Gone, NotFound
@@ -110,3 +111,26 @@ class ReadViews:
 
     def names(self) -> list[str]:
         return sorted(self._views)
+
+
+class ViewSource(Protocol):
+    """Where fresh views come from: the host that owns the aggregates."""
+
+    views: ReadViews
+
+    async def get(self, name: str) -> Dataset: ...
+
+
+async def refreshed_view(source: ViewSource, name: str) -> DatasetView:
+    """The dataset's view, refreshed from its host (NotFound if it does not exist)."""
+    return source.views.update(await source.get(name))
+
+
+async def current_view(source: ViewSource, name: str) -> DatasetView:
+    """The local view if there is one, else a fresh one from the host.
+
+    Views of other replicas' changes arrive by events and polls; a dataset
+    this replica has never seen is fetched on first use.
+    """
+    view = source.views.get(name)
+    return view if view is not None else await refreshed_view(source, name)

@@ -1,0 +1,32 @@
+"""Keys in the entries state store.
+
+The store has no prefix scan, so everything GC and save need is reachable
+from keys that can be named: a version's batch ids live in its actor's state,
+each batch's manifest lists the keys it wrote.
+
+    e/<version>/<table>/<key>   an entry's value
+    m/<version>/<batch>         manifest of a batch: the "<table>/<key>" it wrote
+    v/<version>                 the dataset a version belongs to
+    h/<dataset>                 head: the dataset's revision and active version
+    c/datasets                  catalog: the names of all datasets
+"""
+
+from __future__ import annotations
+
+CATALOG = "c/datasets"
+
+
+def entry(version_id: str, table: str, key: str) -> str:
+    return f"e/{version_id}/{table}/{key}"
+
+
+def manifest(version_id: str, batch_id: str) -> str:
+    return f"m/{version_id}/{batch_id}"
+
+
+def version_index(version_id: str) -> str:
+    return f"v/{version_id}"
+
+
+def head(dataset: str) -> str:
+    return f"h/{dataset}"

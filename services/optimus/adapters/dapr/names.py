@@ -1,0 +1,32 @@
+"""Names shared with the Dapr components, the manifests under deploy/ and consumers.
+
+They are part of the deploy contract: components/README.md documents them, and
+the deploy tests check that every manifest agrees with these values.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+API_APP_ID = "optimus-api"
+LOADER_APP_ID = "optimus-loader"
+ACTOR_TYPE = "DatasetActor"
+VERSIONS_TOPIC = "optimus-versions"
+
+
+@dataclass(frozen=True, slots=True)
+class DaprNames:
+    """Component names, overridable per deployment through the environment."""
+
+    entries_store: str = "optimus-entries"
+    pubsub: str = "optimus-pubsub"
+    topic: str = VERSIONS_TOPIC
+
+    @classmethod
+    def from_env(cls) -> DaprNames:
+        return cls(
+            entries_store=os.environ.get("OPTIMUS_ENTRIES_STORE", cls.entries_store),
+            pubsub=os.environ.get("OPTIMUS_PUBSUB", cls.pubsub),
+            topic=os.environ.get("OPTIMUS_VERSIONS_TOPIC", cls.topic),
+        )
