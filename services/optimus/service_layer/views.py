@@ -100,12 +100,6 @@ class ReadViews:
     def get(self, name: str) -> DatasetView | None:
         return self._views.get(name)
 
-    def require(self, name: str) -> DatasetView:
-        view = self._views.get(name)
-        if view is None:
-            raise NotFound(f"dataset {name!r} does not exist", dataset=name)
-        return view
-
     def dataset_of_version(self, version_id: str) -> str | None:
         return self._dataset_of_version.get(version_id)
 
