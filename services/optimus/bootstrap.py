@@ -5,9 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dapr.aio.clients import DaprClient
+from starlette.types import ASGIApp
+
 from optimus.adapters.clock import SystemClock
+from optimus.adapters.dapr.actors import DatasetActors
+from optimus.adapters.dapr.entry_store import DaprEntryStore
+from optimus.adapters.dapr.events import VersionEventPublisher
+from optimus.adapters.dapr.fence import DaprWriteFence
+from optimus.adapters.dapr.host import DaprHost
+from optimus.adapters.dapr.names import DaprNames
+from optimus.adapters.dapr.refresher import ViewRefresher
 from optimus.adapters.event_log import EventLog
 from optimus.adapters.rocksdb import RocksDatasetStore, RocksEntryStore, open_database
+from optimus.entrypoints.dapr.actor import ActorServices
+from optimus.entrypoints.dapr.app import DaprBackground, create_dapr_app
+from optimus.entrypoints.dapr.jobs import ActorJobs
 from optimus.service_layer.embedded_host import EmbeddedHost
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, InFlightWrites, Limits
@@ -15,6 +28,15 @@ from optimus.service_layer.local_jobs import CollectorSettings, LocalJobs
 from optimus.service_layer.reads import EntryReader
 from optimus.service_layer.services import Services
 from optimus.service_layer.views import ReadViews
+
+
+@dataclass(frozen=True, slots=True)
+class DaprSettings:
+    limits: Limits = field(default_factory=Limits)
+    gc_grace_ms: int = CollectorSettings().grace_ms
+    # Bound on how long a replica can serve an old version if a publish event is lost.
+    refresh_interval_s: float = 2.0
+    max_request_bytes: int = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +68,36 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         max_request_bytes=settings.max_request_bytes,
         close=db.close,
     )
+
+
+def bootstrap_dapr(settings: DaprSettings) -> ASGIApp:
+    """The API as a Dapr app; its sidecar must be reachable (DAPR_GRPC_PORT, DAPR_HTTP_PORT).
+
+    Call it inside the running event loop (uvicorn's app factory): the gRPC
+    clients bind to the loop they are created in.
+    """
+    names = DaprNames.from_env()
+    client = DaprClient()  # waits until the sidecar answers
+    actors = DatasetActors()
+    clock = SystemClock()
+    views = ReadViews()
+    host = DaprHost(actors, client, names, views)
+    entries = DaprEntryStore(client, actors, names)
+    fence = DaprWriteFence(actors)
+    jobs = ActorJobs(host, entries, fence, clock, settings.gc_grace_ms)
+    background = DaprBackground(
+        actor_services=ActorServices(
+            client, VersionEventPublisher(client, names), names, clock, jobs
+        ),
+        actors=actors,
+        refresher=ViewRefresher(host, client, names, settings.refresh_interval_s),
+    )
+    services = Services(
+        host=host,
+        lifecycle=VersionLifecycle(host, clock),
+        loader=EntryLoader(host, entries, fence, settings.limits),
+        reader=EntryReader(host, entries),
+        background=background,
+        max_request_bytes=settings.max_request_bytes,
+    )
+    return create_dapr_app(services, background)

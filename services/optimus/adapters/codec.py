@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from optimus.domain.dataset import Dataset
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
 from optimus.domain.version import Operation, Version, VersionStatus
+from optimus.service_layer import commands
 
 SCHEMA_VERSION = 1
 
@@ -85,3 +87,32 @@ def dataset_from_dict(raw: dict[str, Any]) -> Dataset:
         revision=raw["revision"],
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
     )
+
+
+_COMMANDS: dict[str, type[commands.Command]] = {
+    kind.__name__: kind
+    for kind in (
+        commands.CreateVersion,
+        commands.BeginSave,
+        commands.CompleteSave,
+        commands.FailVersion,
+        commands.Publish,
+        commands.Discard,
+        commands.RecordPurge,
+    )
+}
+
+
+def command_to_dict(command: commands.Command) -> dict[str, Any]:
+    fields = dataclasses.asdict(command)
+    if isinstance(command, commands.CompleteSave):
+        fields["digest_sum"] = str(command.digest_sum)  # 256-bit: beyond JSON numbers
+    return {"type": type(command).__name__, **fields}
+
+
+def command_from_dict(raw: dict[str, Any]) -> commands.Command:
+    fields = dict(raw)
+    kind = _COMMANDS[fields.pop("type")]
+    if kind is commands.CompleteSave:
+        fields["digest_sum"] = int(fields["digest_sum"])
+    return kind(**fields)

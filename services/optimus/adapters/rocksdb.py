@@ -91,10 +91,10 @@ class RocksEntryStore:
         prefix = f"e\0{version_id}\0{table}\0"
         return self._db.get([(prefix + key).encode() for key in keys])
 
-    async def stats(self, version_id: str, tables: Sequence[str]) -> EntryStats:
+    async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         return await asyncio.to_thread(self._scan_stats, version_id)
 
-    async def delete(self, version_id: str, tables: Sequence[str]) -> None:
+    async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         await asyncio.to_thread(self._delete_range, version_id)
 
     def _scan_stats(self, version_id: str) -> EntryStats:

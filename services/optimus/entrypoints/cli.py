@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from optimus import __version__
-from optimus.bootstrap import EmbeddedSettings, bootstrap_embedded
+from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
 from optimus.service_layer.loading import Limits
 from optimus.service_layer.local_jobs import CollectorSettings
@@ -43,9 +44,17 @@ def root(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = DEFAULT_PORT,
-    data_dir: Annotated[Path, typer.Option(help="Where datasets and entries are stored.")] = Path(
-        "optimus-data"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option(help="Where datasets and entries are stored (embedded host).")
+    ] = Path("optimus-data"),
+    dapr: Annotated[
+        bool,
+        typer.Option(
+            "--dapr",
+            help="Run as a Dapr app (app id optimus-api): datasets are actors, entries go to "
+            "the state store component; needs a sidecar (DAPR_HTTP_PORT, DAPR_GRPC_PORT).",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     max_value_bytes: Annotated[
         int, typer.Option(help="Largest value accepted, in bytes.")
@@ -54,29 +63,45 @@ def serve(
         float,
         typer.Option(help="How long entries of a discarded or evicted version stay readable."),
     ] = CollectorSettings().grace_ms / 1000,
+    refresh_interval_seconds: Annotated[
+        float,
+        typer.Option(help="With --dapr: how often a replica re-checks every dataset's head."),
+    ] = DaprSettings().refresh_interval_s,
 ) -> None:
-    """Run the whole API in this process, on local disk (nothing else to install)."""
+    """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    try:
-        settings = EmbeddedSettings(
-            data_dir=data_dir,
-            limits=Limits(max_value_bytes=max_value_bytes),
-            collector=CollectorSettings(grace_ms=int(gc_grace_seconds * 1000)),
+    limits = Limits(max_value_bytes=max_value_bytes)
+    grace_ms = int(gc_grace_seconds * 1000)
+    if dapr:
+        settings = DaprSettings(
+            limits=limits, gc_grace_ms=grace_ms, refresh_interval_s=refresh_interval_seconds
         )
-        services = bootstrap_embedded(settings)
-    except Exception as exc:  # RocksDB refuses a data dir that another process holds
-        typer.secho(f"cannot open {data_dir}: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+        # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
+        app: Any = functools.partial(bootstrap_dapr, settings)
+        where = "as Dapr app optimus-api"
+    else:
+        try:
+            services = bootstrap_embedded(
+                EmbeddedSettings(
+                    data_dir=data_dir, limits=limits, collector=CollectorSettings(grace_ms=grace_ms)
+                )
+            )
+        except Exception as exc:  # RocksDB refuses a data dir that another process holds
+            typer.secho(f"cannot open {data_dir}: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+        app = create_app(services)
+        where = f"data: {data_dir.resolve()}"
     typer.secho(
         f"Optimus {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
-        f"data: {data_dir.resolve()})",
+        f"{where})",
         fg=typer.colors.GREEN,
         err=True,
     )
     uvicorn.run(
-        create_app(services),
+        app,
+        factory=dapr,
         host=host,
         port=port,
         loop="uvloop",

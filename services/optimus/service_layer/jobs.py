@@ -20,19 +20,19 @@ log = logging.getLogger(__name__)
 async def complete_save(
     host: DatasetHost, entries: EntryStore, fence: WriteFence, dataset_name: str, version_id: str
 ) -> None:
-    """Count and digest the entries of a SAVING version, then let the aggregate verify them."""
-    await fence.drained(version_id)
+    """Count and digest the entries of a SAVING version, then let the aggregate verify them.
+
+    Errors reading the entries propagate: the host decides whether to retry
+    (Dapr, from the dataset's reminder) or to fail the version (embedded).
+    """
+    command: CompleteSave | FailVersion
     dataset = await host.get(dataset_name)
-    try:
-        stats = await entries.stats(version_id, dataset.tables)
-        command: CompleteSave | FailVersion = CompleteSave(
-            version_id, stats.counts, stats.digest_sum
-        )
-    except OptimusError:
-        raise
-    except Exception as exc:
-        log.exception("reading the entries of %s failed", version_id)
-        command = FailVersion(version_id, f"reading entries failed: {exc}")
+    if await fence.drained(dataset_name, version_id):
+        stats = await entries.stats(dataset_name, version_id, dataset.tables)
+        command = CompleteSave(version_id, stats.counts, stats.digest_sum)
+    else:
+        reason = "a batch was still being written when the save began; load it again"
+        command = FailVersion(version_id, reason)
     try:
         await host.execute(dataset_name, command)
     except OptimusError as exc:  # e.g. discarded while it was saving
@@ -58,8 +58,8 @@ async def purge_dead_versions(
     for version in dataset.versions_to_purge():
         if now - version.operation_log[-1].at < grace_ms:
             continue
-        await fence.drained(version.id)
-        await entries.delete(version.id, dataset.tables)
+        await fence.drained(dataset_name, version.id)
+        await entries.delete(dataset_name, version.id, dataset.tables)
         await host.execute(dataset_name, RecordPurge(version.id))
         purged.append(version.id)
     return purged

@@ -142,10 +142,11 @@ class InFlightWrites:
                 del self._counts[version_id]
                 self._drained.pop(version_id).set()
 
-    async def drained(self, version_id: str) -> None:
+    async def drained(self, dataset: str, version_id: str) -> bool:
         event = self._drained.get(version_id)
         if event is not None:
             await event.wait()
+        return True
 
 
 class EntryLoader:

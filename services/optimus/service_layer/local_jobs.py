@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from optimus.domain.events import VersionEvent
+from optimus.service_layer.commands import FailVersion
 from optimus.service_layer.host import DatasetHost
 from optimus.service_layer.jobs import complete_save, purge_dead_versions
 from optimus.service_layer.ports import Clock, EntryStore, WriteFence
@@ -87,11 +88,16 @@ class LocalJobs:
     def _start_save(self, dataset: str, version_id: str) -> None:
         if version_id in self._saves:
             return
-        task = asyncio.create_task(
-            complete_save(self._host, self._entries, self._fence, dataset, version_id)
-        )
+        task = asyncio.create_task(self._save(dataset, version_id))
         self._saves[version_id] = task
         task.add_done_callback(lambda _: self._saves.pop(version_id, None))
+
+    async def _save(self, dataset: str, version_id: str) -> None:
+        try:
+            await complete_save(self._host, self._entries, self._fence, dataset, version_id)
+        except Exception as exc:  # the local engine failing is not transient
+            log.exception("saving %s failed", version_id)
+            await self._host.execute(dataset, FailVersion(version_id, f"save failed: {exc}"))
 
     async def _collect_forever(self) -> None:
         while True:

@@ -4,30 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from functools import cached_property
+from dataclasses import dataclass
 from typing import Protocol
 
 from optimus.domain.dataset import Dataset
-from optimus.domain.digest import EntryStats, stats_of
+from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
 
 # (table, key, stored value bytes)
 Entry = tuple[str, str, bytes]
 
 
+@dataclass(slots=True)
 class Batch:
     """Entries written together into one version."""
 
-    def __init__(self, dataset: str, version_id: str, entries: Sequence[Entry]) -> None:
-        self.dataset = dataset
-        self.version_id = version_id
-        self.entries = entries
-
-    @cached_property
-    def id(self) -> str:
-        """Stable id from the content: a retried batch has the same id (computed on demand)."""
-        stats = stats_of(self.entries)
-        return f"{stats.total}-{stats.digest_sum:064x}"[:40]
+    dataset: str
+    version_id: str
+    entries: Sequence[Entry]
+    # Where the host keeps a ledger of batches (Dapr), the fence numbers each batch.
+    number: int | None = None
 
 
 class EntryStore(Protocol):
@@ -42,10 +38,10 @@ class EntryStore(Protocol):
         self, version_id: str, table: str, keys: Sequence[str]
     ) -> list[bytes | None]: ...
 
-    async def stats(self, version_id: str, tables: Sequence[str]) -> EntryStats:
+    async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         """Counts and digest of everything stored under the version."""
 
-    async def delete(self, version_id: str, tables: Sequence[str]) -> None:
+    async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         """Delete every entry of the version and give the space back."""
 
 
@@ -64,8 +60,8 @@ class WriteFence(Protocol):
     def writing(self, batch: Batch) -> AbstractAsyncContextManager[None]:
         """Hold the version open for the batch; Conflict if it no longer accepts entries."""
 
-    async def drained(self, version_id: str) -> None:
-        """Return once every batch acknowledged or in flight for the version is stored."""
+    async def drained(self, dataset: str, version_id: str) -> bool:
+        """Wait until no batch of the version is in flight; False if some never finished."""
 
 
 class EventPublisher(Protocol):

@@ -25,8 +25,9 @@ class DaprNames:
 
     @classmethod
     def from_env(cls) -> DaprNames:
+        default = cls()
         return cls(
-            entries_store=os.environ.get("OPTIMUS_ENTRIES_STORE", cls.entries_store),
-            pubsub=os.environ.get("OPTIMUS_PUBSUB", cls.pubsub),
-            topic=os.environ.get("OPTIMUS_VERSIONS_TOPIC", cls.topic),
+            entries_store=os.environ.get("OPTIMUS_ENTRIES_STORE", default.entries_store),
+            pubsub=os.environ.get("OPTIMUS_PUBSUB", default.pubsub),
+            topic=os.environ.get("OPTIMUS_VERSIONS_TOPIC", default.topic),
         )

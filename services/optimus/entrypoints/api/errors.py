@@ -37,7 +37,14 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     return json_response(error_body(message, code), exc.status_code, exc.headers)
 
 
+async def _unexpected_error(_: Request, exc: Exception) -> Response:
+    # Logged by the server; the client gets JSON and may retry (5xx are transient to loaders).
+    message = f"internal error ({type(exc).__name__}); the request may be retried"
+    return json_response(error_body(message, "internal"), 500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(OptimusError, _optimus_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

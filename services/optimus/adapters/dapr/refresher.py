@@ -1,0 +1,88 @@
+"""Keeps a replica's read views current: from version events, and by polling dataset heads.
+
+Each replica subscribes on its own (every replica must see every publish) and
+also re-reads every dataset's head at a bounded interval, so a lost event
+can't keep it serving an old version for longer than `interval_s`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from dapr.aio.clients import DaprClient
+
+from optimus.adapters.dapr import keys
+from optimus.adapters.dapr.host import DaprHost
+from optimus.adapters.dapr.names import DaprNames
+from optimus.domain.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+
+class ViewRefresher:
+    def __init__(
+        self, host: DaprHost, client: DaprClient, names: DaprNames, interval_s: float
+    ) -> None:
+        self._host = host
+        self._client = client
+        self._store = names.entries_store
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+        self._event_refreshes: set[asyncio.Task[None]] = set()
+        self.synced = asyncio.Event()
+
+    def apply_event(self, data: dict[str, Any]) -> None:
+        """A version event arrived: refresh the dataset unless the view is already as new.
+
+        The refresh runs after the handler has answered: the event may have been
+        published from inside the dataset actor's turn (in-memory pub/sub delivers
+        while the publisher waits), and calling that actor before the turn ends
+        would deadlock.
+        """
+        view = self._host.views.get(data["dataset"])
+        if view is None or data["revision"] > view.revision:
+            task = asyncio.create_task(self._refresh(data["dataset"]))
+            self._event_refreshes.add(task)
+            task.add_done_callback(self._event_refreshes.discard)
+
+    async def refresh_all(self) -> None:
+        names = await self._host.catalog()
+        heads = {}
+        if names:
+            found = await self._client.get_bulk_state(self._store, [keys.head(n) for n in names])
+            heads = {item.key: orjson.loads(item.data) for item in found.items if item.data}
+        for name in names:
+            view = self._host.views.get(name)
+            head = heads.get(keys.head(name))
+            if view is None or head is None or head["revision"] > view.revision:
+                await self._refresh(name)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._poll_forever())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _refresh(self, name: str) -> None:
+        try:
+            await self._host.get(name)
+        except NotFound:  # listed, but its creation did not complete
+            pass
+        except Exception:
+            log.exception("refreshing the view of %s failed; the next poll retries", name)
+
+    async def _poll_forever(self) -> None:
+        while True:
+            try:
+                await self.refresh_all()
+                self.synced.set()
+            except Exception:
+                log.exception("refreshing dataset views failed; retrying")
+            await asyncio.sleep(self._interval_s)
