@@ -1,4 +1,10 @@
-"""REST behaviour tests run against a real server over HTTP, on every host."""
+"""REST behaviour tests run against a real server over HTTP, on every host.
+
+`embedded` is `optimus serve`; `dapr-local` and `dapr-redis` are `optimus serve
+--dapr` on the real Dapr runtime (SQLite state with in-memory pub/sub, and
+Redis state and pub/sub), reached through Dapr service invocation as
+consumers reach it.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,33 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from optimus.dapr_runtime import DaprCluster
 from tests.support.api import Api
+from tests.support.dapr_optimus import invocation_url, start_api
 from tests.support.server import OptimusServer
 
+HOSTS = ["embedded", "dapr-local", "dapr-redis"]
 
-@pytest.fixture(scope="session", params=["embedded"])
+
+@pytest.fixture(scope="session", params=HOSTS)
 def optimus_base_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
-    server = OptimusServer(tmp_path_factory.mktemp("embedded") / "data", "--gc-grace-seconds", "0")
-    server.start()
-    try:
-        yield server.base_url
-    finally:
-        server.stop()
+    host: str = request.param
+    if host == "embedded":
+        server = OptimusServer(tmp_path_factory.mktemp("embedded") / "data", "--gc-grace-seconds", "0")
+        server.start()
+        try:
+            yield server.base_url
+        finally:
+            server.stop()
+        return
+    component_set = host.removeprefix("dapr-")
+    with DaprCluster(component_set, tmp_path_factory.mktemp(host)) as cluster:
+        request.node.stash[CLUSTER] = cluster
+        replica = start_api(cluster, "--gc-grace-seconds", "0")
+        yield invocation_url(replica)
+
+
+CLUSTER = pytest.StashKey[DaprCluster]()
 
 
 @pytest.fixture

@@ -126,7 +126,8 @@ def test_versions_are_listed_and_carry_their_operation_log(api: Api, client: htt
     assert rows[v1]["label"] == "first" and rows[v1]["status"] == "PUBLISHED"
     assert rows[v1]["sequence"] < rows[v2]["sequence"]
     assert rows[v2]["status"] == "DISCARDED"
-    assert rows[v2]["operation-log"][-1]["reason"] == "bad input file"
+    discarded = [op for op in rows[v2]["operation-log"] if op["action"] == "DISCARDED"]
+    assert discarded[0]["reason"] == "bad input file"
     actions = [op["action"] for op in rows[v1]["operation-log"]]
     assert actions == [
         "PREPARING",
@@ -156,7 +157,8 @@ def test_verification_policy_fails_a_short_version(api: Api) -> None:
     api.load(name, version_id, "items", {"a": 1, "b": 2})
     version = api.save(version_id)
     assert version["status"] == "FAILED"
-    assert "expected 5 entries, found 2" in version["operation-log"][-1]["reason"]
+    failed = [op for op in version["operation-log"] if op["action"] == "FAILED"]
+    assert "expected 5 entries, found 2" in failed[0]["reason"]
 
 
 def test_datasets_are_listed_and_described(api: Api, client: httpx.Client) -> None:

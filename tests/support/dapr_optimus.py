@@ -1,0 +1,42 @@
+"""Optimus on the real Dapr runtime for tests: the API app (and its sidecar) on a cluster."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import httpx
+
+from optimus.adapters.dapr.names import API_APP_ID
+from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
+
+
+def optimus_api(*extra_args: str) -> AppSpec:
+    """`optimus serve --dapr` as app id optimus-api."""
+    command = [
+        sys.executable, "-m", "optimus", "serve", "--dapr",
+        "--port", "{app_port}", "--log-level", "warning", *extra_args,
+    ]  # fmt: skip
+    return AppSpec(API_APP_ID, command, health_path="/healthcheck")
+
+
+def wait_ready(replica: AppReplica, timeout: float = 60.0) -> AppReplica:
+    """Until the replica has joined placement and loaded its dataset views."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{replica.app_url}/readyz", timeout=2).status_code == 200:
+                return replica
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{replica.name} not ready after {timeout}s")
+
+
+def start_api(cluster: DaprCluster, *extra_args: str) -> AppReplica:
+    return wait_ready(cluster.add_app(optimus_api(*extra_args)))
+
+
+def invocation_url(replica: AppReplica) -> str:
+    """The API's /v1 as consumers reach it: Dapr service invocation through this sidecar."""
+    return f"{replica.http_endpoint}/v1.0/invoke/{API_APP_ID}/method/v1"
