@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 
 from dapr.actor import ActorRuntime
+from dapr.clients.exceptions import DaprGrpcError
 from dapr.ext.fastapi import DaprActor, DaprApp
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from grpc import StatusCode
+from grpc.aio import AioRpcError
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
@@ -17,6 +22,8 @@ from optimus.entrypoints.api.fast_reads import FastEntryReads
 from optimus.entrypoints.api.responses import ack, error_body, json_response
 from optimus.entrypoints.dapr.actor import ActorServices, DatasetActor
 from optimus.service_layer.services import Services
+
+log = logging.getLogger(__name__)
 
 EVENTS_ROUTE = "/events/optimus-versions"
 
@@ -43,6 +50,16 @@ class DaprBackground:
         await self.actor_services.client.close()
 
 
+async def _sidecar_error(_: Request, exc: Exception) -> Response:
+    """A call through the sidecar failed: 503 (retry later) when the sidecar is unreachable."""
+    code = exc.code() if isinstance(exc, AioRpcError | DaprGrpcError) else None
+    if code in (StatusCode.UNAVAILABLE, StatusCode.DEADLINE_EXCEEDED):
+        body = error_body("the Dapr sidecar is unavailable; retry shortly", "unavailable")
+        return json_response(body, 503, {"Retry-After": "1"})
+    log.error("sidecar call failed: %s", exc)
+    return json_response(error_body(f"a Dapr call failed: {code}", "sidecar-error"), 502)
+
+
 def create_dapr_app(services: Services, background: DaprBackground) -> ASGIApp:
     app: FastAPI = create_fastapi(services)
     DaprActor(app)
@@ -55,10 +72,21 @@ def create_dapr_app(services: Services, background: DaprBackground) -> ASGIApp:
             background.refresher.apply_event(data)
         return {"status": "SUCCESS"}
 
-    @app.get("/readyz", tags=["health"], summary="200 once this replica's views are loaded")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="200 while this replica reaches its sidecar and has loaded its dataset views",
+    )
     async def ready() -> Response:
-        if background.refresher.synced.is_set():
-            return json_response(ack("ready"))
-        return json_response(error_body("loading dataset views", "not-ready"), 503)
+        if not background.refresher.synced.is_set():
+            return json_response(error_body("loading dataset views", "not-ready"), 503)
+        try:
+            await asyncio.wait_for(background.actor_services.client.get_metadata(), 2)
+        except Exception:
+            return json_response(error_body("the Dapr sidecar does not answer", "not-ready"), 503)
+        return json_response(ack("ready"))
+
+    app.add_exception_handler(AioRpcError, _sidecar_error)
+    app.add_exception_handler(DaprGrpcError, _sidecar_error)
 
     return FastEntryReads(app, services.reader)
