@@ -1,0 +1,171 @@
+"""Bulk load through the REST API, beside the raw engine writing the same batches.
+
+Target (issue 4): >= 100k entries/s in batches of 1,000 entries of 100-byte values
+(random keys), and >= 40% of the raw engine's rate measured beside it.
+
+- REST: `POST /v1/datasets/{ds}/tables/t/entries?version-id=` over several keep-alive
+  connections. The client is `common.Connection` (asyncio streams, in this process)
+  sending bodies pre-encoded with orjson before the clock starts, so what is timed
+  is the server; the client's CPU is reported beside it.
+- Raw engine: the same batches (same keys, same stored bytes, same key layout) written
+  to a fresh RocksDB with the server's options (`open_database`), one WriteBatch per
+  batch with sync=True, one writer, as the server writes them.
+
+Runs alternate raw, REST, raw, REST, … on fresh keys; the median is quoted.
+
+    .venv/bin/python bench/bench_load.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from common import (
+    TABLE,
+    Api,
+    CpuMeter,
+    Scatter,
+    Server,
+    batch_body,
+    batch_entries,
+    batch_indices,
+    http_request,
+    load_path,
+    log,
+    median,
+    optimus_server,
+    post_batches,
+    stop_all,
+    temp_dir,
+    wait_for_quiet,
+)
+from report import print_table, write_results
+from rocksdict import Rdict, WriteBatch, WriteOptions
+from scale import Scale, parse_scale
+
+DATASET = "load"
+
+RawBatch = list[tuple[bytes, bytes]]
+
+
+def open_engine(path: Path) -> Rdict:
+    """A RocksDB opened exactly as the server opens its own."""
+    from optimus.adapters.rocksdb import open_database
+
+    return open_database(path)
+
+
+def raw_batches(version_id: str, batches: Sequence[Sequence[int]]) -> list[RawBatch]:
+    """The server's key layout: e NUL version NUL table NUL key."""
+    prefix = f"e\0{version_id}\0"
+    return [
+        [(f"{prefix}{table}\0{key}".encode(), value) for table, key, value in batch_entries(b)]
+        for b in batches
+    ]
+
+
+def write_raw(db: Rdict, batches: Sequence[RawBatch]) -> tuple[float, float]:
+    """Seconds and CPU seconds to write every batch, each with one synced WriteBatch."""
+    options = WriteOptions()
+    options.sync = True
+    cpu = time.process_time()
+    started = time.perf_counter()
+    for entries in batches:
+        batch = WriteBatch(raw_mode=True)
+        for key, value in entries:
+            batch.put(key, value)
+        db.write(batch, options)
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def run(scale: Scale, optimus: Server, api: Api, raw_dir: Path) -> dict[str, Any]:
+    count = scale.load_entries // scale.batch
+    total = count * scale.batch * scale.runs
+    scatter = Scatter(total, seed=777)
+    api.create_dataset(DATASET)
+    engine = open_engine(raw_dir)
+    rest_runs: list[dict[str, float]] = []
+    raw_runs: list[dict[str, float]] = []
+    try:
+        for number in range(scale.runs):
+            first = number * count
+            batches = [batch_indices(total, scale.batch, scatter, first + i) for i in range(count)]
+            version_id = api.create_version(DATASET, f"load-{number}")
+            path = load_path(DATASET, version_id)
+            requests = [http_request("POST", path, batch_body(b)) for b in batches]
+            raw = raw_batches(f"raw{number:022d}", batches)
+            entries = count * scale.batch
+
+            wait_for_quiet()
+            seconds, cpu_s = write_raw(engine, raw)
+            raw_runs.append(
+                {
+                    "entries_per_s": entries / seconds,
+                    "cpu_ms_per_batch": cpu_s / count * 1e3,
+                    "seconds": seconds,
+                }
+            )
+
+            wait_for_quiet()
+            with CpuMeter(optimus) as cpu:
+                seconds, failures = asyncio.run(
+                    post_batches(optimus.port, requests, count, scale.batch, scale.load_connections)
+                )
+            if failures:
+                raise RuntimeError(f"bulk load failed: {failures[:3]}")
+            rest_runs.append(
+                {
+                    "entries_per_s": entries / seconds,
+                    "server_cpu_ms_per_batch": cpu.server_s / count * 1e3,
+                    "client_cpu_ms_per_batch": cpu.client_s / count * 1e3,
+                    "seconds": seconds,
+                    "others_cpu_pct": cpu.others_pct,
+                }
+            )
+            log(
+                f"load run {number + 1}: REST {rest_runs[-1]['entries_per_s']:,.0f}/s "
+                f"(server {rest_runs[-1]['server_cpu_ms_per_batch']:.2f} ms CPU/batch), "
+                f"raw {raw_runs[-1]['entries_per_s']:,.0f}/s "
+                f"(others used {cpu.others_pct:.0f}% of the machine)"
+            )
+    finally:
+        engine.close()
+    rest = _medians(rest_runs)
+    raw_figures = _medians(raw_runs)
+    return {
+        "batch": scale.batch,
+        "value_bytes": 100,
+        "entries_per_run": count * scale.batch,
+        "connections": scale.load_connections,
+        "client": "asyncio streams, keep-alive, bodies pre-encoded with orjson, in-process",
+        "table": TABLE,
+        "rest": rest,
+        "raw_engine": raw_figures,
+        "ratios": {"rest_vs_raw": round(rest["entries_per_s"] / raw_figures["entries_per_s"], 3)},
+    }
+
+
+def _medians(runs: list[dict[str, float]]) -> dict[str, Any]:
+    figures: dict[str, Any] = {name: round(median([r[name] for r in runs]), 3) for name in runs[0]}
+    figures["runs"] = [{k: round(v, 3) for k, v in r.items()} for r in runs]
+    return figures
+
+
+def main() -> None:
+    scale, args = parse_scale(__doc__ or "")
+    try:
+        with temp_dir("bench-load-") as data_dir:
+            optimus = optimus_server(data_dir / "server").start()
+            results = {"load": run(scale, optimus, Api(optimus), data_dir / "raw")}
+    finally:
+        stop_all()
+    print_table(results)
+    write_results(args.name or f"load-{scale.name}", scale, results)
+
+
+if __name__ == "__main__":
+    main()
