@@ -176,8 +176,11 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
         self._services.jobs.housekeeping(dataset)
 
     async def _on_activate(self) -> None:
-        if await self._document() is not None:
+        """After a crash or a move to this replica: resume the reminder and the outbox."""
+        document = await self._document()
+        if document is not None:
             await self._keep_house()
+            await self._flush_outbox(dataset_from_dict(document))
 
     # --------------------------------------------------------------- internals
     async def _document(self) -> dict[str, Any] | None:
