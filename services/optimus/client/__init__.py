@@ -1,0 +1,53 @@
+"""Optimus client SDK: read entries (cached by version) and administer datasets and versions.
+
+from optimus.client import OptimusClient
+
+with OptimusClient("http://127.0.0.1:8888/v1") as client:
+    client.get("recommendations", "items", "item001")
+    with client.pin("recommendations") as snapshot:  # one version throughout
+        snapshot.get_many("items", ["item001", "item002"])
+"""
+
+from optimus.client.aio import AsyncOptimusClient, AsyncSnapshot
+from optimus.client.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Gone,
+    KeyNotFound,
+    NotFound,
+    OptimusClientError,
+    ServerError,
+    TooLarge,
+    TooManyRequests,
+    Unavailable,
+    is_transient,
+)
+from optimus.client.models import Dataset, Entries, Operation, Version, VersionSummary
+from optimus.client.sync import OptimusClient, Snapshot
+from optimus.client.transport import dapr_base_url
+
+__all__ = [
+    "ApiError",
+    "AsyncOptimusClient",
+    "AsyncSnapshot",
+    "BadRequest",
+    "Conflict",
+    "Dataset",
+    "Entries",
+    "Gone",
+    "KeyNotFound",
+    "NotFound",
+    "Operation",
+    "OptimusClient",
+    "OptimusClientError",
+    "ServerError",
+    "Snapshot",
+    "TooLarge",
+    "TooManyRequests",
+    "Unavailable",
+    "Version",
+    "VersionSummary",
+    "dapr_base_url",
+    "is_transient",
+]

@@ -1,0 +1,236 @@
+"""The asynchronous client: the same calls as `OptimusClient`, awaited."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from optimus.client import calls
+from optimus.client.cache import NOT_CACHED, EntryCache
+from optimus.client.errors import Unavailable, no_active_version
+from optimus.client.events import apply_version_event
+from optimus.client.models import FINAL_SAVE_STATES, Dataset, Entries, Version
+from optimus.client.pointers import ActivePointers
+from optimus.client.reads import ReadPath, merged
+from optimus.client.transport import DEFAULT_APP_ID, DEFAULT_BASE_URL, dapr_base_url, dapr_headers
+
+
+class AsyncOptimusClient:
+    """Reads and administration of an Optimus API, for asyncio code (see `OptimusClient`)."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        user: str | None = None,
+        timeout: float = 30.0,
+        cache_entries: int = 100_000,
+        cache_bytes: int = 64 << 20,
+        active_ttl: float = 1.0,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 100,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=timeout,
+            headers=headers,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_connections),
+        )
+        if user is not None:
+            self._http.headers[calls.USER_HEADER] = user
+        self._reads = ReadPath(EntryCache(cache_entries, cache_bytes), ActivePointers(active_ttl))
+
+    @classmethod
+    def via_dapr(
+        cls, app_id: str = DEFAULT_APP_ID, *, dapr_http_port: int | None = None, **options: Any
+    ) -> AsyncOptimusClient:
+        """A client that reaches the app `app_id` through the local Dapr sidecar."""
+        headers = {**dapr_headers(), **options.pop("headers", {})}
+        return cls(dapr_base_url(app_id, dapr_http_port), headers=headers, **options)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncOptimusClient:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _send(self, call: calls.Call) -> httpx.Response:
+        try:
+            return await self._http.send(call.to_request(self._http))
+        except httpx.TransportError as exc:
+            raise Unavailable(f"{call.method} {call.path}: {exc!r}") from exc
+
+    # Reads
+
+    async def get(
+        self, dataset: str, table: str, key: str, *, version_id: str | None = None
+    ) -> Any:
+        """The value of `key` (decoded: JSON, or text); KeyNotFound if the version has none."""
+        reads = self._reads
+        target = reads.target(dataset, version_id)
+        value = reads.cached_one(target, table, key)
+        if value is not NOT_CACHED:
+            return value
+        asked_at = reads.pointers.clock()
+        response = await self._send(calls.entry(dataset, table, key, target))
+        if reads.stale_pointer(dataset, version_id, target, response):
+            asked_at = reads.pointers.clock()
+            response = await self._send(calls.entry(dataset, table, key, None))
+        return reads.settle_one(dataset, table, key, response, asked_at)
+
+    async def get_many(
+        self, dataset: str, table: str, keys: Iterable[str], *, version_id: str | None = None
+    ) -> Entries:
+        """Many keys, all from one version."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            raise ValueError("get_many needs at least one key")
+        reads = self._reads
+        target = reads.target(dataset, version_id)
+        values, missing, unknown = {}, [], wanted
+        if target is not None:
+            values, missing, unknown = reads.cached_many(target, table, wanted)
+            if not unknown:
+                return Entries(target, values, missing)
+        asked_at = reads.pointers.clock()
+        response = await self._send(calls.entries(dataset, table, unknown, target))
+        if reads.stale_pointer(dataset, version_id, target, response):
+            values, missing, unknown = {}, [], wanted
+            asked_at = reads.pointers.clock()
+            response = await self._send(calls.entries(dataset, table, unknown, None))
+        fetched = reads.settle_many(dataset, table, unknown, response, asked_at)
+        return merged((values, missing), fetched)
+
+    def pin(self, dataset: str, version_id: str | None = None) -> AsyncPin:
+        """`async with client.pin(dataset) as snapshot:` reads one version throughout."""
+        return AsyncPin(self, dataset, version_id)
+
+    async def active_version_id(self, dataset: str) -> str | None:
+        """The version unpinned reads use now (asks the server unless the pointer is fresh)."""
+        fresh = self._reads.target(dataset, None)
+        return fresh or (await self.dataset(dataset)).active_version_id
+
+    def handle_version_event(self, payload: Mapping[str, Any]) -> bool:
+        """Feed a version event (CloudEvent or its data) from Dapr pub/sub; True if it moved
+        the active pointer. Call it from your subscription route."""
+        return apply_version_event(self._reads.pointers, payload)
+
+    # Inspection
+
+    async def datasets(self) -> list[Dataset]:
+        bodies = calls.json_of(await self._send(calls.datasets()))
+        return [Dataset.from_json(body) for body in bodies]
+
+    async def dataset(self, name: str) -> Dataset:
+        asked_at = self._reads.pointers.clock()
+        found = Dataset.from_json(calls.json_of(await self._send(calls.dataset(name))))
+        self._reads.pointers.observe(name, found.active_version_id, asked_at)
+        return found
+
+    async def versions(self, dataset: str) -> list[Version]:
+        bodies = calls.json_of(await self._send(calls.versions(dataset)))
+        return [Version.from_json(body) for body in bodies]
+
+    async def version(self, version_id: str) -> Version:
+        return Version.from_json(calls.json_of(await self._send(calls.version(version_id))))
+
+    # Administration
+
+    async def create_dataset(
+        self,
+        name: str,
+        tables: Sequence[str],
+        *,
+        content_type: str | None = None,
+        eviction_policy: Mapping[str, Any] | None = None,
+    ) -> None:
+        call = calls.create_dataset(name, tables, content_type, eviction_policy)
+        calls.checked(await self._send(call))
+
+    async def create_version(
+        self,
+        dataset: str,
+        *,
+        label: str | None = None,
+        verification_policy: Mapping[str, Any] | None = None,
+    ) -> Version:
+        call = calls.create_version(dataset, label, verification_policy)
+        return Version.from_json(calls.json_of(await self._send(call))["version"])
+
+    async def load_entries(self, dataset: str, version_id: str, body: bytes) -> int:
+        """Write a JSON array of {table, key, value}; returns the entries accepted."""
+        response = await self._send(calls.load_entries(dataset, version_id, body))
+        return calls.json_of(response)["items-accepted"]
+
+    async def save(
+        self, version_id: str, *, reason: str | None = None, wait: bool = False
+    ) -> Version:
+        """Start the save; with `wait`, follow the version until it is SAVED or FAILED."""
+        body = calls.json_of(await self._send(calls.transition(version_id, "save", reason)))
+        saved = Version.from_json(body["version"])
+        return await self.wait_saved(version_id) if wait else saved
+
+    async def wait_saved(self, version_id: str, *, timeout: float = 3600.0) -> Version:
+        """Poll the version (backing off to 1 s) until its save has ended."""
+        deadline = time.monotonic() + timeout
+        pause = 0.02
+        while True:
+            found = await self.version(version_id)
+            if found.status in FINAL_SAVE_STATES or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+    async def publish(self, version_id: str, *, reason: str | None = None) -> Version:
+        body = calls.json_of(await self._send(calls.transition(version_id, "publish", reason)))
+        return Version.from_json(body["version"])
+
+    async def discard(self, version_id: str, *, reason: str | None = None) -> Version:
+        body = calls.json_of(await self._send(calls.transition(version_id, "discard", reason)))
+        return Version.from_json(body)
+
+
+class AsyncSnapshot:
+    """Reads of one version of a dataset (see `AsyncOptimusClient.pin`)."""
+
+    def __init__(self, client: AsyncOptimusClient, dataset: str, version_id: str) -> None:
+        self.client = client
+        self.dataset = dataset
+        self.version_id = version_id
+
+    async def get(self, table: str, key: str) -> Any:
+        return await self.client.get(self.dataset, table, key, version_id=self.version_id)
+
+    async def get_many(self, table: str, keys: Iterable[str]) -> Entries:
+        return await self.client.get_many(self.dataset, table, keys, version_id=self.version_id)
+
+
+class AsyncPin:
+    def __init__(self, client: AsyncOptimusClient, dataset: str, version_id: str | None) -> None:
+        self._client = client
+        self._dataset = dataset
+        self._version_id = version_id
+
+    async def __aenter__(self) -> AsyncSnapshot:
+        version_id = self._version_id or await self._client.active_version_id(self._dataset)
+        if version_id is None:
+            raise no_active_version(self._dataset)
+        return AsyncSnapshot(self._client, self._dataset, version_id)
+
+    async def __aexit__(self, *_: object) -> None:
+        return None

@@ -1,0 +1,124 @@
+"""The API's requests and answers, without I/O: shared by the sync and async clients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from optimus.client.errors import error_from_response
+
+VERSION_HEADER = "x-version-id"
+ACTIVE_VERSION_HEADER = "x-active-version-id"
+USER_HEADER = "x-optimus-user"
+# Keys of a get-many go in the query string (no GET body, which some proxies drop)
+# while the URL stays short; beyond that, in a JSON body as Optimus documents.
+MAX_QUERY_KEYS_CHARS = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    method: str
+    path: str
+    params: list[tuple[str, str]] | None = None
+    body: bytes | None = None
+
+    def to_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        headers = {"content-type": "application/json"} if self.body is not None else None
+        return http.build_request(
+            self.method, self.path, params=self.params, content=self.body, headers=headers
+        )
+
+
+def _segment(name: str) -> str:
+    return quote(name, safe="")
+
+
+def _json(body: Any) -> bytes:
+    return orjson.dumps(body)
+
+
+def _pin(version_id: str | None) -> list[tuple[str, str]]:
+    return [("version-id", version_id)] if version_id is not None else []
+
+
+def _reason(reason: str | None) -> bytes | None:
+    return _json({"reason": reason}) if reason is not None else None
+
+
+def entry(dataset: str, table: str, key: str, version_id: str | None) -> Call:
+    path = f"datasets/{_segment(dataset)}/tables/{_segment(table)}/entries/{_segment(key)}"
+    return Call("GET", path, _pin(version_id) or None)
+
+
+def entries(dataset: str, table: str, keys: Sequence[str], version_id: str | None) -> Call:
+    path = f"datasets/{_segment(dataset)}/tables/{_segment(table)}/entries"
+    if sum(len(key) + 5 for key in keys) <= MAX_QUERY_KEYS_CHARS:
+        return Call("GET", path, _pin(version_id) + [("key", key) for key in keys])
+    return Call("GET", path, _pin(version_id) or None, _json([{"key": key} for key in keys]))
+
+
+def datasets() -> Call:
+    return Call("GET", "datasets")
+
+
+def dataset(name: str) -> Call:
+    return Call("GET", f"datasets/{_segment(name)}")
+
+
+def create_dataset(
+    name: str,
+    tables: Sequence[str],
+    content_type: str | None,
+    eviction_policy: Mapping[str, Any] | None,
+) -> Call:
+    body: dict[str, Any] = {"name": name, "tables": list(tables)}
+    if content_type is not None:
+        body["content-type"] = content_type
+    if eviction_policy is not None:
+        body["eviction-policy"] = dict(eviction_policy)
+    return Call("POST", "datasets", body=_json(body))
+
+
+def versions(dataset: str) -> Call:
+    return Call("GET", "versions", [("dataset", dataset)])
+
+
+def version(version_id: str) -> Call:
+    return Call("GET", f"versions/{_segment(version_id)}")
+
+
+def create_version(
+    dataset: str, label: str | None, verification_policy: Mapping[str, Any] | None
+) -> Call:
+    body: dict[str, Any] = {"dataset": dataset}
+    if label is not None:
+        body["label"] = label
+    if verification_policy is not None:
+        body["verification-policy"] = dict(verification_policy)
+    return Call("POST", "versions", body=_json(body))
+
+
+def load_entries(dataset: str, version_id: str, body: bytes) -> Call:
+    """`body` is a JSON array of {table, key, value}, already encoded (the loader builds it)."""
+    return Call("POST", f"datasets/{_segment(dataset)}", _pin(version_id), body)
+
+
+def transition(version_id: str, action: str, reason: str | None) -> Call:
+    """save, publish or discard."""
+    return Call("POST", f"versions/{_segment(version_id)}/{action}", body=_reason(reason))
+
+
+def checked(response: httpx.Response) -> httpx.Response:
+    """The response if it is a success, else its typed error."""
+    if response.status_code >= 400:
+        raise error_from_response(response.status_code, response.content)
+    return response
+
+
+def json_of(response: httpx.Response) -> Any:
+    return orjson.loads(checked(response).content)
