@@ -13,6 +13,7 @@ import uvicorn
 from optimus import __version__
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
 from optimus.service_layer.local_jobs import CollectorSettings
 
@@ -109,6 +110,9 @@ def serve(
         access_log=False,  # costs about a quarter of the read throughput
         log_level=log_level,
     )
+
+
+cli.command()(load)
 
 
 def main() -> None:
