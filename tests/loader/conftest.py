@@ -50,6 +50,17 @@ class Loaded:
     def version_id(self) -> str:
         return self.summary["version"]
 
+    @property
+    def batches(self) -> tuple[int, int]:
+        """(sent, acknowledged before) of a resumed load: '12 sent, 28 acknowledged before…'."""
+        words = self.summary["batches"].replace(",", "").split()
+        return int(words[0]), int(words[2])
+
+    @property
+    def resume_hint(self) -> str:
+        """The version id in 'to finish it: optimus load --resume VERSION'."""
+        return self.stderr.split("optimus load --resume ")[-1].split()[0]
+
 
 class Loader:
     """Runs `optimus load` in this process, against `base_url`, with its own journal dir."""

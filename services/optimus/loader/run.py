@@ -100,6 +100,11 @@ async def start_load(
             )
         else:
             version = await run.admin(client.version(version_id))
+            if version.status != "AWAITING_ENTRIES":
+                raise LoadFailed(
+                    f"version {version_id} is {version.status}; entries are accepted only "
+                    "while it is AWAITING_ENTRIES"
+                )
         header = JournalHeader(version.id, base_url, version_id is None, plan)
         journal = Journal.create(settings.journal_dir, header)
         progress.note(f"version {version.id}; journal {journal.path}")
