@@ -48,7 +48,7 @@ class ActivePointers:
             pointer = self._pointers.get(dataset)
             if pointer is None:
                 self._pointers[dataset] = _Pointer(active_version_id, asked_at, float("-inf"), -1)
-            elif asked_at > pointer.event_applied_at:
+            elif asked_at >= pointer.event_applied_at:
                 pointer.version_id = active_version_id
                 pointer.checked_at = max(pointer.checked_at, asked_at)
 
