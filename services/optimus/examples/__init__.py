@@ -1,0 +1,1 @@
+"""Example apps that show how services consume Optimus."""
