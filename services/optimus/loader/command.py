@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from optimus.client.transport import DEFAULT_BASE_URL
 from optimus.loader.errors import BadRow, LoadFailed, TooManyBadRows
-from optimus.loader.journal import default_journal_dir
 from optimus.loader.mapping import ColumnMapping, ValueFormat
 from optimus.loader.plan import (
     DEFAULT_BATCH_SIZE,
@@ -19,12 +19,20 @@ from optimus.loader.plan import (
     MAX_BATCH_SIZE,
     LoadPlan,
 )
-from optimus.loader.progress import progress_for
 from optimus.loader.retry import RetryPolicy
-from optimus.loader.run import LoadResult, LoadStopped, RunSettings, resume_load, start_load
 from optimus.loader.sources import Format, expand_sources
 
+if TYPE_CHECKING:
+    from optimus.loader.run import LoadResult, LoadStopped
+
 SHOWN_BAD_ROWS = 20
+
+
+class ProgressMode(StrEnum):
+    AUTO = "auto"
+    BAR = "bar"
+    LOG = "log"
+
 
 _INPUT = "Input"
 _MAPPING = "Columns"
@@ -165,24 +173,34 @@ def load(
         ),
     ] = None,
     progress: Annotated[
-        str,
+        ProgressMode,
         typer.Option(help="auto (a bar on a terminal), bar or log.", rich_help_panel=_RUN),
-    ] = "auto",
+    ] = ProgressMode.AUTO,
     user: Annotated[
-        str, typer.Option(help="Who loads, for the operation log.", rich_help_panel=_RUN)
-    ] = getpass.getuser(),
+        str | None,
+        typer.Option(
+            help="Who loads, for the operation log (default: your login name).",
+            show_default=False,
+            rich_help_panel=_RUN,
+        ),
+    ] = None,
 ) -> None:
     """Load CSV, TSV, JSON Lines or Parquet files into a new version of a dataset.
 
     Batches are written in parallel and journaled as the server acknowledges
     them; an interrupted load finishes with --resume VERSION.
     """
+    # Imported here: other commands of the CLI need not pay for pyarrow and httpx.
+    from optimus.loader.journal import default_journal_dir
+    from optimus.loader.progress import progress_for
+    from optimus.loader.run import LoadStopped, RunSettings, resume_load, start_load
+
     settings = RunSettings(
         journal_dir=journal_dir or default_journal_dir(),
         base_url=url,
         concurrency=concurrency,
         discard_on_error=discard_on_error,
-        user=user,
+        user=user or _login_name(),
         retry=RetryPolicy(attempts=retries),
     )
     reporter = progress_for(progress)
@@ -215,6 +233,10 @@ def load(
             result = asyncio.run(
                 start_load(plan, base_url, settings, reporter, version_id=version_id)
             )
+    except LoadStopped as exc:
+        _report_failure(exc)
+        _report_stopped(exc)
+        raise typer.Exit(1) from None
     except LoadFailed as exc:
         _report_failure(exc)
         raise typer.Exit(1) from None
@@ -222,6 +244,13 @@ def load(
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
     _report(result, max_bad_rows)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no $USER and no passwd entry, as in some containers
+        return "optimus-load"
 
 
 def _fail(message: str) -> None:
@@ -238,12 +267,15 @@ def _show_bad_rows(rows: list[BadRow]) -> None:
 
 def _report_failure(error: LoadFailed) -> None:
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-    if isinstance(error, TooManyBadRows | LoadStopped):
+    if isinstance(error, TooManyBadRows):
         _show_bad_rows(error.bad_rows)
-    if isinstance(error, LoadStopped):
-        typer.echo(f"version {error.version_id} is {error.status}", err=True)
-        if error.resumable:
-            typer.echo(f"to finish it: optimus load --resume {error.version_id}", err=True)
+
+
+def _report_stopped(error: LoadStopped) -> None:
+    _show_bad_rows(error.bad_rows)
+    typer.echo(f"version {error.version_id} is {error.status}", err=True)
+    if error.resumable:
+        typer.echo(f"to finish it: optimus load --resume {error.version_id}", err=True)
 
 
 def _report(result: LoadResult, max_bad_rows: int) -> None:

@@ -16,8 +16,9 @@ from optimus.domain.digest import EntryStats
 from optimus.loader.encoding import EncodedBatch, EncodingRules, encode_batch
 from optimus.loader.errors import BadRow, TooManyBadRows
 from optimus.loader.mapping import ColumnMapping
+from optimus.loader.plan import BatchLimits
 from optimus.loader.progress import LoadProgress
-from optimus.loader.readers import BatchLimits, read_batches
+from optimus.loader.readers import read_batches
 from optimus.loader.sources import Source
 from optimus.loader.writer import BatchRecord, BatchWriter
 

@@ -6,13 +6,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from optimus.loader.mapping import ColumnMapping
-from optimus.loader.readers import BatchLimits
 from optimus.loader.sources import Source
 
 DEFAULT_BATCH_SIZE = 5000
 MAX_BATCH_SIZE = 100_000  # the server's limit of entries per request
 DEFAULT_BATCH_BYTES = 8 << 20
 DEFAULT_MAX_VALUE_BYTES = 1 << 20  # the server's default (optimus serve --max-value-bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLimits:
+    """A batch ends at `rows` rows or once it holds `bytes` of input, whichever comes first
+    (the byte bound keeps memory in check when values are large)."""
+
+    rows: int
+    bytes: int
 
 
 @dataclass(frozen=True, slots=True)

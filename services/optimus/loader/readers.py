@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from optimus.loader.errors import BadRow, LoadFailed
 from optimus.loader.mapping import ColumnMapping
+from optimus.loader.plan import BatchLimits
 from optimus.loader.sources import Format, Source
 
 _NO_VALUE = object()
@@ -43,15 +44,6 @@ class RawBatch:
     @property
     def rows(self) -> int:
         return len(self.keys) + len(self.bad)
-
-
-@dataclass(frozen=True, slots=True)
-class BatchLimits:
-    """A batch ends at `rows` rows or once it holds `bytes` of input, whichever comes first
-    (the byte bound keeps memory in check when values are large)."""
-
-    rows: int
-    bytes: int
 
 
 class _Batches:

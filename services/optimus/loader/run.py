@@ -107,7 +107,10 @@ async def start_load(
                 )
         header = JournalHeader(version.id, base_url, version_id is None, plan)
         journal = Journal.create(settings.journal_dir, header)
-        progress.note(f"version {version.id}; journal {journal.path}")
+        progress.note(
+            f"version {version.id} (journal {journal.path}; if interrupted, finish with: "
+            f"optimus load --resume {version.id})"
+        )
         return await run.finish(dataset, journal, Recovered(header))
 
 
