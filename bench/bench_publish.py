@@ -20,6 +20,7 @@ from common import (
     TABLE,
     Api,
     Connection,
+    CpuMeter,
     Server,
     http_request,
     key_name,
@@ -104,7 +105,8 @@ def run(
     # Settle: the large load's flush and compaction run in the background.
     time.sleep(2)
     wait_for_quiet()
-    timings = asyncio.run(_time_publishes(optimus.port, pairs, scale.publishes))
+    with CpuMeter(optimus) as cpu:
+        timings = asyncio.run(_time_publishes(optimus.port, pairs, scale.publishes))
     small = _figures(scale.publish_small, timings["small"])
     big = _figures(large_keys, timings["large"])
     log(
@@ -118,6 +120,7 @@ def run(
         "client": "one keep-alive connection, sequential, publish and rollback alternating",
         "small": small,
         "large": big,
+        "others_cpu_pct": round(cpu.others_pct, 1),
         "ratios": {"large_vs_small_median": round(big["median_ms"] / small["median_ms"], 3)},
     }
 

@@ -23,6 +23,7 @@ from common import (
     load_dataset,
     log,
     optimus_server,
+    quiet_rounds,
     run_wrk,
     stop_all,
     summarize,
@@ -86,16 +87,22 @@ def run(scale: Scale, optimus: Server, bare: Server, api: Api, dataset: str) -> 
             f"get-many {many_runs[-1].rps:,.0f}/s p99 {many_runs[-1].p99_ms:.1f} ms "
             f"(others used {single_runs[-1].others_cpu_pct:.0f}% of the machine)"
         )
-    bare_figures = summarize(bare_runs)
-    single_figures = summarize(single_runs)
-    many_figures = summarize(many_runs)
+    rounds = quiet_rounds(
+        [
+            max(r.others_cpu_pct for r in runs)
+            for runs in zip(bare_runs, single_runs, many_runs, strict=True)
+        ]
+    )
+    bare_figures = summarize(bare_runs, rounds)
+    single_figures = summarize(single_runs, rounds)
+    many_figures = summarize(many_runs, rounds)
     return {
         "dataset_keys": scale.read_keys,
         "wrk": f"-t2 -c32 -d{scale.wrk_seconds:g}s, {scale.runs} runs, medians",
         "bare_asgi": bare_figures,
         "single_key": single_figures,
         "get_many": {"keys_per_request": scale.get_many_keys, **many_figures},
-        "get_many_one_connection": summarize(alone_runs),
+        "get_many_one_connection": summarize(alone_runs, rounds),
         "ratios": {
             "single_rps_vs_bare": round(single_figures["rps"] / bare_figures["rps"], 3),
             "single_cpu_vs_bare": round(

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -341,9 +342,12 @@ def key_name(index: int) -> str:
 
 
 def value_of(index: int) -> str:
-    """98 characters, so the stored JSON value is exactly VALUE_BYTES bytes."""
-    text = f"{index:08d}" + "v" * (VALUE_BYTES - 10)
-    return text
+    """98 hex digits, so the stored JSON value is exactly VALUE_BYTES bytes.
+
+    Pseudo-random, so that blocks compress as real values would (about 2:1),
+    not as a run of one letter would.
+    """
+    return blake2b(index.to_bytes(8, "big"), digest_size=(VALUE_BYTES - 2) // 2).hexdigest()
 
 
 class Scatter:
@@ -499,12 +503,15 @@ class CpuMeter:
     processes that are not part of the benchmark) says how much to trust a run.
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server | None = None) -> None:
         self._server = server
         self.server_s = self.client_s = self.children_s = self.others_pct = 0.0
 
+    def _server_seconds(self) -> float:
+        return self._server.cpu_seconds() if self._server is not None else 0.0
+
     def __enter__(self) -> CpuMeter:
-        self._start = (time.perf_counter(), _busy_seconds(), self._server.cpu_seconds())
+        self._start = (time.perf_counter(), _busy_seconds(), self._server_seconds())
         self._own = _own_seconds()
         return self
 
@@ -512,7 +519,7 @@ class CpuMeter:
         wall0, busy0, server0 = self._start
         wall = time.perf_counter() - wall0
         busy = _busy_seconds() - busy0
-        self.server_s = self._server.cpu_seconds() - server0
+        self.server_s = self._server_seconds() - server0
         me, kids = _own_seconds()
         self.client_s = me - self._own[0]
         self.children_s = kids - self._own[1]
@@ -620,7 +627,7 @@ def run_wrk(
         WRK,
         f"-t{threads}",
         f"-c{connections}",
-        f"-d{duration_s:g}s",
+        f"-d{max(1, round(duration_s))}s",  # wrk takes whole seconds
         "--timeout",
         "5s",
         "--latency",
@@ -642,16 +649,30 @@ def run_wrk(
     return result
 
 
-def summarize(runs: Sequence[WrkResult]) -> dict[str, Any]:
-    """Medians over runs, and every run."""
+NOISY_PCT = 25.0
+
+
+def quiet_rounds(others_pct: Sequence[float]) -> list[int]:
+    """Rounds during which other processes used < 25% of the machine; all if there is none.
+
+    The quoted medians are over these rounds; every run is kept in the results.
+    """
+    quiet = [i for i, pct in enumerate(others_pct) if pct < NOISY_PCT]
+    return quiet or list(range(len(others_pct)))
+
+
+def summarize(all_runs: Sequence[WrkResult], rounds: Sequence[int]) -> dict[str, Any]:
+    """Medians over the runs of `rounds`, and every run."""
+    runs = [all_runs[i] for i in rounds]
     return {
+        "rounds_quoted": len(runs),
         "rps": round(median([r.rps for r in runs]), 1),
         "p50_ms": round(median([r.p50_ms for r in runs]), 3),
         "p99_ms": round(median([r.p99_ms for r in runs]), 3),
         "server_cpu_us_per_request": round(median([r.server_cpu_us for r in runs]), 1),
         "others_cpu_pct": round(median([r.others_cpu_pct for r in runs]), 1),
-        "errors": sum(r.errors for r in runs),
-        "runs": [r.as_dict() for r in runs],
+        "errors": sum(r.errors for r in all_runs),
+        "runs": [r.as_dict() for r in all_runs],
     }
 
 
