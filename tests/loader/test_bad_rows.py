@@ -122,3 +122,17 @@ def test_values_the_server_refuses_are_reported_by_line(
             assert f"{path}:{line}: refused by the server: value is 82 bytes" in result.stderr
         expected = {("items", f"k{i}"): values[i] for i in range(9) if i % 3}
         assert client.version(result.version_id).digest == digest_of(expected)
+
+
+def test_duplicate_keys_fail_the_verification_and_the_version_is_not_published(
+    tmp_path: Path, load: Loader, client: OptimusClient, dataset: str
+) -> None:
+    path = tmp_path / "rows.tsv"
+    path.write_text("a\t1\nb\t2\na\t3\n")
+    result = load("-d", dataset, "-t", "items", path, "--publish")
+    assert result.exit_code == 1
+    assert "the input holds 1 more rows than the version has entries: duplicate keys" in (
+        result.stderr
+    )
+    assert "is SAVED" in result.stderr and "to finish it" not in result.stderr
+    assert client.dataset(dataset).active_version_id is None
