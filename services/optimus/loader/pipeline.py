@@ -9,7 +9,7 @@ is not encoded nor sent; its recorded counts and digest are added instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from optimus.domain.digest import EntryStats
@@ -48,7 +48,7 @@ class PipelineSettings:
 
 
 async def load_sources(
-    sources: Sequence[Source],
+    sources: Iterable[tuple[int, Source]],
     settings: PipelineSettings,
     writer: BatchWriter,
     *,
@@ -56,7 +56,11 @@ async def load_sources(
     on_record: Callable[[BatchRecord], None],
     progress: LoadProgress,
 ) -> LoadTotals:
-    """Load every batch of `sources` not in `done`; `on_record` is called for each ack."""
+    """Load every batch of `sources` not in `done`; `on_record` is called for each ack.
+
+    `sources` are (index in the plan, source) pairs: batch ids start with the
+    index, so a worker given some of a plan's sources makes the same ids.
+    """
     totals = LoadTotals()
     queue: asyncio.Queue[EncodedBatch | None] = asyncio.Queue(maxsize=settings.concurrency)
 
@@ -65,7 +69,7 @@ async def load_sources(
             raise TooManyBadRows(sorted(totals.bad + extra, key=_where), settings.max_bad_rows)
 
     async def produce() -> None:
-        for index, source in enumerate(sources):
+        for index, source in sources:
             for raw in read_batches(source, index, settings.mapping, settings.limits):
                 recorded = done.get(raw.id)
                 if recorded is not None:

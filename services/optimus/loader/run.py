@@ -259,7 +259,7 @@ class _Run:
         try:
             async with journal.syncing():
                 totals = await load_sources(
-                    plan.sources,
+                    enumerate(plan.sources),
                     pipeline,
                     writer,
                     done=recovered.batches,
