@@ -53,6 +53,9 @@ def test_resource_dependencies_exist(run: TiltRun) -> None:
 
 def test_local_resources_run_the_tests_and_the_benchmarks(run: TiltRun) -> None:
     commands = {name: r["cmd"] for name, r in run.local_resources.items()}
+    # The interpreter of the virtualenv .ci/run makes (the stubs skip that path).
+    assert {c[0] for c in commands.values()} == {".venv/bin/python"}
+    assert ".venv/bin/pip install" in (REPO_ROOT / ".ci" / "run").read_text()
     assert commands["tests"][1:] == ["-m", "pytest", "-q"]
     assert commands["deploy-tests"][-1] == "tests/deploy"
     assert commands["bench"][1] == "bench/run.py"

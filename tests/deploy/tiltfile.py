@@ -23,6 +23,8 @@ from yaml import safe_load_all
 from tests.deploy import kustomize
 from tests.deploy.manifests import containers, dapr_annotations, is_workload
 
+# The project's virtualenv: made by .ci/run and the README's setup, not in the repository.
+VENV_DIR = ".venv/"
 # The sidecar the Dapr injector adds to the pod serves its HTTP API here.
 DAPR_SIDECAR_HTTP_PORT = 3500
 TRIGGER_MODE_AUTO = 0
@@ -264,8 +266,8 @@ class TiltStubs:
         for dep in _listify(deps):
             self.path(dep)
         words = shlex.split(cmd) if isinstance(cmd, str) else cmd
-        for word in words:  # every path in the command, e.g. .venv/bin/python, bench/run.py
-            if "/" in word and not word.startswith("-"):
+        for word in words:  # every path in the command, e.g. bench/run.py
+            if "/" in word and not word.startswith(("-", VENV_DIR)):
                 _existing(workdir / word)
         self.run.local_resources[name] = {"cmd": words, "dir": workdir, "auto_init": auto_init}
 
