@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from optimus.dapr_runtime.binaries import dapr_version as pinned_dapr_version
 
 from tests.deploy.manifests import APP_OVERLAYS, OVERLAYS, Obj, is_dapr
 from tests.deploy.schemas import KUBERNETES_VERSION, dapr_version
@@ -49,5 +50,5 @@ def test_an_overlay_puts_everything_in_its_own_namespace(
 
 def test_the_pinned_versions() -> None:
     # The Dapr CRDs come from the release tools/dapr builds the sidecar from.
-    assert dapr_version() == "1.18.3"
+    assert dapr_version() == pinned_dapr_version()
     assert KUBERNETES_VERSION.startswith("1.32.")
