@@ -31,13 +31,12 @@ from rocksdict import (
 
 from optimus.adapters.codec import dataset_from_dict, dataset_to_dict
 from optimus.domain.dataset import Dataset
-from optimus.domain.digest import EntryStats, entry_hash
+from optimus.domain.digest import EntryStats
 from optimus.service_layer.ports import Batch
 
 _DATASET = b"d\x00"
 _ENTRY = b"e\x00"
 _SEP = b"\x00"
-_MODULUS = 1 << 256
 
 
 def open_database(path: Path, *, block_cache_bytes: int = 64 << 20) -> Rdict:
@@ -102,14 +101,12 @@ class RocksEntryStore:
         options = ReadOptions()
         options.set_iterate_upper_bound(end)
         options.fill_cache(False)
-        counts: dict[str, int] = {}
-        total = 0
+        stats = EntryStats()
         skip = len(start)
         for raw_key, value in self._db.items(from_key=start, read_opt=options):
             table, _, key = raw_key[skip:].decode().partition("\0")
-            counts[table] = counts.get(table, 0) + 1
-            total += entry_hash(table, key, value)
-        return EntryStats(counts, total % _MODULUS)
+            stats.add(table, key, value)
+        return stats
 
     def _delete_range(self, version_id: str) -> None:
         start, end = _version_range(version_id)

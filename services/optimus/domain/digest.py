@@ -18,16 +18,15 @@ _MODULUS = 1 << 256
 DIGEST_PREFIX = "blake2b-sum:"
 
 
+def _length_prefixed(text: str) -> bytes:
+    encoded = text.encode()
+    return len(encoded).to_bytes(4, "big") + encoded
+
+
 def entry_hash(table: str, key: str, value: bytes) -> int:
-    t = table.encode()
-    k = key.encode()
-    h = blake2b(digest_size=32)
-    h.update(len(t).to_bytes(4, "big"))
-    h.update(t)
-    h.update(len(k).to_bytes(4, "big"))
-    h.update(k)
-    h.update(value)
-    return int.from_bytes(h.digest(), "big")
+    """BLAKE2b-256 of len(table) table len(key) key value (lengths: 4 bytes, big-endian)."""
+    message = _length_prefixed(table) + _length_prefixed(key) + value
+    return int.from_bytes(blake2b(message, digest_size=32).digest(), "big")
 
 
 @dataclass(slots=True)
@@ -36,10 +35,17 @@ class EntryStats:
 
     counts: dict[str, int] = field(default_factory=dict)
     digest_sum: int = 0
+    # Encoded table prefixes: loaders add millions of entries of a few tables.
+    _tables: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def add(self, table: str, key: str, value: bytes) -> None:
-        self.counts[table] = self.counts.get(table, 0) + 1
-        self.digest_sum = (self.digest_sum + entry_hash(table, key, value)) % _MODULUS
+        prefix = self._tables.get(table)
+        if prefix is None:
+            prefix = self._tables[table] = _length_prefixed(table)
+            self.counts.setdefault(table, 0)
+        self.counts[table] += 1
+        digest = blake2b(prefix + _length_prefixed(key) + value, digest_size=32).digest()
+        self.digest_sum = (self.digest_sum + int.from_bytes(digest, "big")) % _MODULUS
 
     def merge(self, other: EntryStats) -> None:
         for table, count in other.counts.items():

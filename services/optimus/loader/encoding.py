@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from hashlib import blake2b
 from typing import Any
 
 import orjson
@@ -27,7 +26,6 @@ from optimus.loader.sources import Source
 # (table, key, stored value bytes)
 Entry = tuple[str, str, bytes]
 Encode = Callable[[Any], bytes]
-_MODULUS = 1 << 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,30 +124,6 @@ def _all_valid_keys(keys: list[Any]) -> bool:
     return _KEYS_ALPHABET.fullmatch("\n".join(keys)) is not None
 
 
-class _Digests:
-    """Counts and digest sum of a batch: `entry_hash` of `optimus.domain.digest`, unrolled
-    into one BLAKE2b call per entry (the loader's hottest loop)."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-        self.total = 0
-        self._prefixes: dict[str, bytes] = {}
-
-    def add(self, table: str, key: str, data: bytes) -> None:
-        prefix = self._prefixes.get(table)
-        if prefix is None:
-            encoded = table.encode()
-            prefix = self._prefixes[table] = len(encoded).to_bytes(4, "big") + encoded
-            self.counts[table] = 0
-        self.counts[table] += 1
-        k = key.encode()
-        digest = blake2b(prefix + len(k).to_bytes(4, "big") + k + data, digest_size=32).digest()
-        self.total += int.from_bytes(digest, "big")
-
-    def stats(self) -> EntryStats:
-        return EntryStats(self.counts, self.total % _MODULUS)
-
-
 def encode_batch(raw: RawBatch, source: Source, rules: EncodingRules) -> EncodedBatch:
     batch = EncodedBatch(raw.id, source.path, [], [], list(raw.bad), rows=raw.rows)
     batch.weight = raw.weight
@@ -160,7 +134,7 @@ def encode_batch(raw: RawBatch, source: Source, rules: EncodingRules) -> Encoded
     keys = raw.keys
     keys_checked = _all_valid_keys(keys)
     entries, lines, bad = batch.entries, batch.lines, batch.bad
-    digests = _Digests()
+    stats = batch.stats
     path = source.path
     for index, line in enumerate(raw.lines):
         table = tables[index] if tables is not None else source.table
@@ -186,7 +160,6 @@ def encode_batch(raw: RawBatch, source: Source, rules: EncodingRules) -> Encoded
             continue
         entries.append((table, key, data))
         lines.append(line)
-        digests.add(table, key, data)
-    batch.stats = digests.stats()
+        stats.add(table, key, data)
     bad.sort(key=lambda row: row.line)
     return batch
