@@ -25,7 +25,9 @@ HOSTS = ["embedded", "dapr-local", "dapr-redis"]
 def optimus_base_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
     host: str = request.param
     if host == "embedded":
-        server = OptimusServer(tmp_path_factory.mktemp("embedded") / "data", "--gc-grace-seconds", "0")
+        server = OptimusServer(
+            tmp_path_factory.mktemp("embedded") / "data", "--gc-grace-seconds", "0"
+        )
         server.start()
         try:
             yield server.base_url

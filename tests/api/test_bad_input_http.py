@@ -201,6 +201,20 @@ CASES: list[tuple[str, BadRequest, int, str]] = [
         "label",
     ),
     (
+        "save with an unknown verification strategy",
+        lambda c, s: c.post(
+            f"/versions/{s['awaiting']}/save", json={"verification-policy": {"strategy": "x"}}
+        ),
+        400,
+        "verification strategy",
+    ),
+    (
+        "save with a body that is not an object",
+        lambda c, s: c.post(f"/versions/{s['awaiting']}/save", json=["reason"]),
+        400,
+        "invalid request",
+    ),
+    (
         "discard the published version",
         lambda c, s: c.post(f"/versions/{s['published']}/discard"),
         409,

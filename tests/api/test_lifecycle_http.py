@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from optimus.domain.digest import stats_of
 from tests.support.api import Api, unique
 
 
@@ -225,3 +226,34 @@ def test_health_and_api_docs(optimus_base_url: str) -> None:
         "/v1/datasets/{dataset}/tables/{table}/entries/{key}",
     ]:
         assert path in paths
+
+
+def test_save_can_set_the_verification_policy_once_the_input_is_known(
+    api: Api, client: httpx.Client
+) -> None:
+    name = api.create_dataset()
+    good, bad = api.create_version(name), api.create_version(name)
+    for version_id in (good, bad):
+        api.load(name, version_id, "items", {"a": 1, "b": 2})
+    input_digest = client.get(f"/versions/{bad}").json()["digest"]
+    assert input_digest is None  # only known once saved
+    digest = stats_of([("items", "a", b"1"), ("items", "b", b"2")]).digest
+    saved = client.post(
+        f"/versions/{good}/save",
+        params={"wait": "true"},
+        json={"verification-policy": {"strategy": "digest", "digest": digest}},
+    )
+    assert saved.json()["version"]["status"] == "SAVED"
+    wrong = stats_of([("items", "a", b"1")]).digest
+    failed = client.post(
+        f"/versions/{bad}/save",
+        params={"wait": "true"},
+        json={"reason": "nightly", "verification-policy": {"strategy": "digest", "digest": wrong}},
+    )
+    assert failed.json()["version"]["status"] == "FAILED"
+    assert failed.json()["version"]["verification-policy"] == {
+        "strategy": "digest",
+        "digest": wrong,
+    }
+    assert client.post(f"/versions/{bad}/publish").status_code == 409
+    assert api.dataset(name)["revision"] > 0

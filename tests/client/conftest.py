@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from optimus.client import OptimusClient
 
+from optimus.client import OptimusClient
 from tests.support.api import unique
 from tests.support.server import OptimusServer
 

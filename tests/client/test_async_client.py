@@ -6,8 +6,8 @@ import asyncio
 
 import orjson
 import pytest
-from optimus.client import AsyncOptimusClient, Conflict, KeyNotFound
 
+from optimus.client import AsyncOptimusClient, Conflict, KeyNotFound
 from tests.client.conftest import publish
 from tests.support.api import unique
 from tests.support.server import OptimusServer

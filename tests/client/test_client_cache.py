@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from optimus.client import KeyNotFound, OptimusClient
 
+from optimus.client import KeyNotFound, OptimusClient
 from tests.client.conftest import CountingTransport, publish
 from tests.support.server import OptimusServer
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from optimus.client import (
     BadRequest,
     Conflict,
@@ -13,7 +14,6 @@ from optimus.client import (
     TooLarge,
     Unavailable,
 )
-
 from tests.client.conftest import publish
 from tests.support.api import unique
 from tests.support.ports import free_port

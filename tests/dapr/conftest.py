@@ -20,6 +20,7 @@ import pytest
 from dapr.actor import ActorId, ActorProxy
 from dapr.aio.clients import DaprClient
 from dapr.conf import settings
+
 from optimus.dapr_runtime import (
     AppReplica,
     AppSpec,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+
 from optimus.dapr_runtime import AppSpec, DaprBinaries, DaprCluster, StartupError
 from optimus.dapr_runtime.binaries import SOURCE_DIR, input_hash
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dapr.aio.clients import DaprClient
+
 from optimus.dapr_runtime import AppReplica
 
 PUBSUB = "optimus-pubsub"

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from dapr.aio.clients import DaprClient
 from dapr.clients.grpc._state import StateItem
+
 from optimus.dapr_runtime import AppReplica
 
 ENTRIES = "optimus-entries"

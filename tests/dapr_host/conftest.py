@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from optimus.dapr_runtime import AppReplica, DaprCluster
 
+from optimus.dapr_runtime import AppReplica, DaprCluster
 from tests.support.dapr_optimus import wait_ready
 
 

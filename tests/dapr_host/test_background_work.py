@@ -7,8 +7,8 @@ import time
 import pytest
 from dapr.aio.clients import DaprClient
 from dapr.conf import settings
-from optimus.dapr_runtime import DaprCluster
 
+from optimus.dapr_runtime import DaprCluster
 from tests.dapr_host.conftest import api_client
 from tests.support.api import Api
 from tests.support.dapr_optimus import start_api

@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 import httpx
-from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
 
+from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
 from tests.dapr_host.conftest import api_client
 from tests.support.api import Api
 from tests.support.dapr_optimus import optimus_api, start_api, wait_ready

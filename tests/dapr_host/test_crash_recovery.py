@@ -9,9 +9,9 @@ import time
 import httpx
 import orjson
 import pytest
+
 from optimus.dapr_runtime import DaprCluster
 from optimus.domain.digest import stats_of
-
 from tests.dapr_host.conftest import api_client, kill_and_restart
 from tests.support.api import Api
 from tests.support.dapr_optimus import start_api

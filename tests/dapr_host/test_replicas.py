@@ -6,7 +6,6 @@ import dataclasses
 import time
 
 from optimus.dapr_runtime import DaprCluster
-
 from tests.dapr_host.conftest import api_client
 from tests.support.api import Api
 from tests.support.dapr_optimus import optimus_api, start_api, wait_ready

@@ -6,7 +6,6 @@ import itertools
 import threading
 
 from optimus.dapr_runtime import DaprCluster
-
 from tests.dapr_host.conftest import api_client
 from tests.support.api import Api
 from tests.support.dapr_optimus import start_api

@@ -17,10 +17,11 @@ from unittest import mock
 
 import httpx
 import typer
+from starlette.types import ASGIApp
+
 from optimus.adapters.dapr.names import DaprNames
 from optimus.entrypoints.cli import cli
 from optimus.entrypoints.dapr.app import create_dapr_app
-from starlette.types import ASGIApp
 
 SUBSCRIBE_PATH = "/dapr/subscribe"  # where Dapr asks an app for its subscriptions
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from optimus.adapters.dapr.names import LOADER_APP_ID
 
+from optimus.adapters.dapr.names import LOADER_APP_ID
 from tests.deploy.app_contract import cli_commands
 from tests.deploy.contract import (
     APP_COMMANDS,

@@ -7,9 +7,9 @@ import re
 import tomllib
 
 import pytest
+
 from optimus.adapters.dapr.names import API_APP_ID
 from optimus.entrypoints.cli import DEFAULT_PORT
-
 from tests.deploy.app_contract import parse_args
 from tests.deploy.contract import APP_PORTS
 from tests.deploy.dockerfile import DOCKERFILE, build_args, ignored, stages

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from optimus.dapr_runtime.binaries import dapr_version as pinned_dapr_version
 
+from optimus.dapr_runtime.binaries import dapr_version as pinned_dapr_version
 from tests.deploy.manifests import APP_OVERLAYS, OVERLAYS, Obj, is_dapr
 from tests.deploy.schemas import KUBERNETES_VERSION, dapr_version
 from tests.deploy.validate import object_problems

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from optimus.entrypoints.cli import DEFAULT_PORT
 
+from optimus.entrypoints.cli import DEFAULT_PORT
 from tests.deploy.manifests import REPO_ROOT, containers, is_workload
 from tests.deploy.tiltfile import TiltfileError, TiltRun, evaluate
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-from optimus.domain.digest import stats_of
 
+from optimus.domain.digest import stats_of
 from tests.support.api import Api
 from tests.support.server import OptimusServer
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import orjson
 import pytest
+from typer.testing import CliRunner
+
 from optimus.client import OptimusClient
 from optimus.domain.digest import stats_of
 from optimus.entrypoints.cli import cli
-from typer.testing import CliRunner
-
 from tests.support.api import unique
 from tests.support.server import OptimusServer
 

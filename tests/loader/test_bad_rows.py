@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from optimus.client import OptimusClient
 
+from optimus.client import OptimusClient
 from tests.loader.conftest import Loader, digest_of
 from tests.support.api import unique
 from tests.support.server import OptimusServer
@@ -134,5 +134,7 @@ def test_duplicate_keys_fail_the_verification_and_the_version_is_not_published(
     assert "the input holds 1 more rows than the version has entries: duplicate keys" in (
         result.stderr
     )
-    assert "is SAVED" in result.stderr and "to finish it" not in result.stderr
+    # The server checked the input's digest on save: the version FAILED, nobody can publish it.
+    assert "is FAILED" in result.stderr and "to finish it" not in result.stderr
     assert client.dataset(dataset).active_version_id is None
+    assert [v.status for v in client.versions(dataset)] == ["FAILED"]

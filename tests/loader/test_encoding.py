@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from optimus.domain.digest import stats_of
 from optimus.loader.encoding import EncodingRules, encode_batch
 from optimus.loader.mapping import ValueFormat

@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from optimus.client import OptimusClient
 
+from optimus.client import OptimusClient
 from tests.loader.conftest import Loader, digest_of, read_all
 from tests.support.api import unique
 

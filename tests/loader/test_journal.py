@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from optimus.domain.digest import EntryStats
 from optimus.loader.errors import BadRow, LoadFailed
 from optimus.loader.journal import Journal, JournalHeader

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from optimus.client import OptimusClient
 
+from optimus.client import OptimusClient
 from tests.loader.conftest import Loader, digest_of
 from tests.loader.flaky_proxy import FlakyProxy
 from tests.support.server import OptimusServer

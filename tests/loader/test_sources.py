@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from optimus.loader.errors import LoadFailed
 from optimus.loader.sources import Format, expand_sources
 

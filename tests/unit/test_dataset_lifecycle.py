@@ -3,6 +3,7 @@
 from itertools import count
 
 import pytest
+
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats, stats_of
 from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound

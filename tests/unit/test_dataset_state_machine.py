@@ -5,6 +5,7 @@ import itertools
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
 from optimus.adapters.codec import dataset_from_dict, dataset_to_dict
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import stats_of

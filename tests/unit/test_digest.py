@@ -1,5 +1,6 @@
 from hypothesis import given
 from hypothesis import strategies as st
+
 from optimus.domain.digest import DIGEST_PREFIX, EntryStats, entry_hash, stats_of
 
 names = st.text(alphabet="abcXYZ019-_.", min_size=1, max_size=8)

@@ -1,4 +1,5 @@
 import pytest
+
 from optimus.domain.errors import InvalidInput
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key, validate_key, validate_name
 
