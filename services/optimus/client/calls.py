@@ -109,8 +109,20 @@ def load_entries(dataset: str, version_id: str, body: bytes) -> Call:
 
 
 def transition(version_id: str, action: str, reason: str | None) -> Call:
-    """save, publish or discard."""
+    """publish or discard."""
     return Call("POST", f"versions/{_segment(version_id)}/{action}", body=_reason(reason))
+
+
+def save(
+    version_id: str, reason: str | None, verification_policy: Mapping[str, Any] | None
+) -> Call:
+    """A `verification_policy` here replaces the version's (e.g. the input's digest)."""
+    body: dict[str, Any] = {}
+    if reason is not None:
+        body["reason"] = reason
+    if verification_policy is not None:
+        body["verification-policy"] = dict(verification_policy)
+    return Call("POST", f"versions/{_segment(version_id)}/save", body=_json(body) if body else None)
 
 
 def checked(response: httpx.Response) -> httpx.Response:

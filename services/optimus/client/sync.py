@@ -172,9 +172,20 @@ class OptimusClient:
         response = self._send(calls.load_entries(dataset, version_id, body))
         return calls.json_of(response)["items-accepted"]
 
-    def save(self, version_id: str, *, reason: str | None = None, wait: bool = False) -> Version:
-        """Start the save; with `wait`, follow the version until it is SAVED or FAILED."""
-        body = calls.json_of(self._send(calls.transition(version_id, "save", reason)))
+    def save(
+        self,
+        version_id: str,
+        *,
+        reason: str | None = None,
+        verification_policy: Mapping[str, Any] | None = None,
+        wait: bool = False,
+    ) -> Version:
+        """Start the save; with `wait`, follow the version until it is SAVED or FAILED.
+
+        A `verification_policy` replaces the one the version was created with.
+        """
+        call = calls.save(version_id, reason, verification_policy)
+        body = calls.json_of(self._send(call))
         saved = Version.from_json(body["version"])
         return self.wait_saved(version_id) if wait else saved
 

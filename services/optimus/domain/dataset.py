@@ -183,12 +183,26 @@ class Dataset:
         self._emit("created", version, at=at, by=by)
         return version
 
-    def begin_save(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
-        """AWAITING_ENTRIES -> SAVING. False if already saving or saved (a retried request)."""
+    def begin_save(
+        self,
+        version_id: str,
+        *,
+        at: int,
+        by: str,
+        reason: str | None = None,
+        verification_policy: VerificationPolicy | None = None,
+    ) -> bool:
+        """AWAITING_ENTRIES -> SAVING. False if already saving or saved (a retried request).
+
+        A `verification_policy` given here replaces the one given at creation: a
+        producer often knows the count or digest of its input only once it has read it.
+        """
         version = self.version(version_id)
         if version.status in (S.SAVING, S.SAVED, S.PUBLISHED):
             return False
         version.transition(S.SAVING, at=at, by=by, reason=reason)
+        if verification_policy is not None:
+            version.verification_policy = verification_policy
         self._emit("saving", version, at=at, by=by, reason=reason)
         return True
 

@@ -206,7 +206,7 @@ class _Run:
                     f"version {version_id} is {version.status}: it was not loaded by this journal"
                 )
             if plan.save:
-                version = await self._save(version)
+                version = await self._save(version, totals, header.created_version)
                 verified = _verify(version, totals, header.created_version)
                 if plan.publish and version.status != "PUBLISHED":
                     self.progress.note(f"publishing {version_id}")
@@ -270,13 +270,23 @@ class _Run:
             self.progress.stop()
         return totals.as_record(), totals.batches_sent, totals.batches_skipped
 
-    async def _save(self, version: Version) -> Version:
+    async def _save(self, version: Version, totals: BatchRecord, created: bool) -> Version:
+        """Save; a version this load created must hold exactly the input (the server checks
+        the input's digest and fails the version otherwise, so nobody can publish it)."""
         version_id = version.id
         if version.status == "AWAITING_ENTRIES":
             self.progress.note(f"saving {version_id}")
-            await self.retrying("save", lambda: self.client.save(version_id, reason="optimus load"))
+            policy = {"strategy": "digest", "digest": totals.stats.digest} if created else None
+            await self.retrying(
+                "save",
+                lambda: self.client.save(
+                    version_id, reason="optimus load", verification_policy=policy
+                ),
+            )
         saved = await self.retrying("save", lambda: self.client.wait_saved(version_id))
         if saved.status == "FAILED":
+            if created and saved.counts is not None:
+                raise LoadFailed(_mismatch(saved, totals))
             why = next(
                 (op.reason for op in reversed(saved.operation_log) if op.reason), "no reason given"
             )
@@ -315,6 +325,11 @@ def _verify(version: Version, totals: BatchRecord, created: bool) -> bool:
     expected = totals.stats
     if _nonzero(version.counts) == _nonzero(expected.counts) and version.digest == expected.digest:
         return True
+    raise LoadFailed(_mismatch(version, totals))
+
+
+def _mismatch(version: Version, totals: BatchRecord) -> str:
+    expected = totals.stats
     extra = expected.total - (version.entries or 0)
     hint = (
         f"; the input holds {extra} more rows than the version has entries: duplicate keys, "
@@ -322,7 +337,7 @@ def _verify(version: Version, totals: BatchRecord, created: bool) -> bool:
         if extra > 0
         else ""
     )
-    raise LoadFailed(
+    return (
         f"version {version.id} does not hold the input: it has {version.entries} entries "
         f"{_nonzero(version.counts)} and digest {version.digest}, the input "
         f"{expected.total} {_nonzero(expected.counts)} and {expected.digest}{hint}; "

@@ -41,9 +41,16 @@ class BeginSave:
     version_id: str
     by: str = SYSTEM
     reason: str | None = None
+    verification_policy: dict[str, Any] | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
-        dataset.begin_save(self.version_id, at=at, by=self.by, reason=self.reason)
+        dataset.begin_save(
+            self.version_id,
+            at=at,
+            by=self.by,
+            reason=self.reason,
+            verification_policy=parse_verification_policy(self.verification_policy),
+        )
         return dataset.version(self.version_id)
 
 

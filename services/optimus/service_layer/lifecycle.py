@@ -61,10 +61,19 @@ class VersionLifecycle:
         dataset = await self._host.get(await self._host.dataset_of_version(version_id))
         return dataset.version(version_id)
 
-    async def save(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
+    async def save(
+        self,
+        version_id: str,
+        *,
+        by: str,
+        reason: str | None = None,
+        verification_policy: dict[str, Any] | None = None,
+    ) -> Version:
         """Start saving; the host's background work counts, digests and verifies."""
+        parse_verification_policy(verification_policy)  # a bad policy fails before anything
         dataset = await self._host.dataset_of_version(version_id)
-        return await self._host.execute(dataset, BeginSave(version_id, by, reason))
+        command = BeginSave(version_id, by, reason, verification_policy)
+        return await self._host.execute(dataset, command)
 
     async def wait_saved(self, version_id: str, timeout_s: float = 3600) -> Version:
         """The version once its save has ended (or as it is when `timeout_s` runs out)."""

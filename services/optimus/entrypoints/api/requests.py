@@ -62,15 +62,21 @@ def required_version_id(version_id: str | None, version: str | None) -> str:
     return chosen
 
 
-def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+def body_schema(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
     """OpenAPI `requestBody` of a JSON body parsed by `model_body`."""
     schema = model.model_json_schema(by_alias=True)
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    content = {"application/json": {"schema": schema}}
+    return {"requestBody": {"required": required, "content": content}}
 
 
-async def model_body(request: Request, model: type[Model]) -> Model:
-    """The JSON body as `model`, whatever Content-Type the client sent (curl -d sends a form)."""
-    raw = await json_body(request)
+async def model_body(request: Request, model: type[Model], *, required: bool = True) -> Model:
+    """The JSON body as `model`, whatever Content-Type the client sent (curl -d sends a form).
+
+    An optional body may be absent: the model's defaults apply.
+    """
+    raw = await json_body(request, required=required)
+    if raw is None:
+        raw = {}
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

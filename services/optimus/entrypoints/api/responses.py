@@ -95,6 +95,7 @@ def dataset_body(dataset: Dataset) -> dict[str, Any]:
         "eviction-policy": dataset.eviction_policy.to_dict(),
         "tables": list(dataset.tables),
         "created-at": dataset.created_at,
+        "revision": dataset.revision,
         "active-version": _version_summary(active) if active else None,
         "available-versions": [_version_summary(v) for v in dataset.retained_versions()],
         "operation-log": _operations(dataset.operation_log),

@@ -5,43 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from optimus.domain.errors import InvalidInput
 from optimus.entrypoints.api.requests import (
     body_schema,
     caller,
-    json_body,
     model_body,
     services,
 )
 from optimus.entrypoints.api.responses import ack, json_response, version_body
-from optimus.entrypoints.api.schemas import CreateVersionRequest
+from optimus.entrypoints.api.schemas import CreateVersionRequest, SaveRequest, TransitionRequest
 
 router = APIRouter(tags=["versions"])
-
-_REASON_BODY = {
-    "requestBody": {
-        "required": False,
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "properties": {"reason": {"type": "string"}}}
-            }
-        },
-    }
-}
 
 
 def _location(version_id: str) -> dict[str, str]:
     return {"Location": f"/v1/versions/{version_id}"}
-
-
-async def _reason(request: Request) -> str | None:
-    body = await json_body(request, required=False)
-    if body is None:
-        return None
-    reason = body.get("reason") if isinstance(body, dict) else None
-    if not isinstance(body, dict) or (reason is not None and not isinstance(reason, str)):
-        raise InvalidInput('the body, if any, must be {"reason": "<text>"}')
-    return reason
 
 
 @router.post(
@@ -82,11 +59,17 @@ async def get_version(version_id: str, request: Request) -> Response:
     summary="Save a version: stop accepting entries, count, digest and verify them",
     description="Answers 202 with the version SAVING; follow it with GET /versions/{id} until "
     "it is SAVED or FAILED. With ?wait=true the call returns once the save has ended.",
-    openapi_extra=_REASON_BODY,
+    openapi_extra=body_schema(SaveRequest, required=False),
 )
 async def save_version(version_id: str, request: Request, wait: bool = False) -> Response:
     lifecycle = services(request).lifecycle
-    version = await lifecycle.save(version_id, by=caller(request), reason=await _reason(request))
+    body = await model_body(request, SaveRequest, required=False)
+    version = await lifecycle.save(
+        version_id,
+        by=caller(request),
+        reason=body.reason,
+        verification_policy=body.verification_policy,
+    )
     if wait:
         version = await lifecycle.wait_saved(version_id)
         return json_response(
@@ -107,11 +90,12 @@ async def save_version(version_id: str, request: Request, wait: bool = False) ->
     summary="Publish a SAVED version; re-publishing an earlier one is the rollback",
     description="The publish is atomic and complete when the call returns: every read after "
     "it is served from this version.",
-    openapi_extra=_REASON_BODY,
+    openapi_extra=body_schema(TransitionRequest, required=False),
 )
 async def publish_version(version_id: str, request: Request) -> Response:
+    body = await model_body(request, TransitionRequest, required=False)
     version = await services(request).lifecycle.publish(
-        version_id, by=caller(request), reason=await _reason(request)
+        version_id, by=caller(request), reason=body.reason
     )
     return json_response(
         ack("Publish complete", id=version_id, version=version_body(version)),
@@ -123,10 +107,11 @@ async def publish_version(version_id: str, request: Request) -> Response:
 @router.post(
     "/versions/{version_id}/discard",
     summary="Discard a version that is not published; its entries are deleted",
-    openapi_extra=_REASON_BODY,
+    openapi_extra=body_schema(TransitionRequest, required=False),
 )
 async def discard_version(version_id: str, request: Request) -> Response:
+    body = await model_body(request, TransitionRequest, required=False)
     version = await services(request).lifecycle.discard(
-        version_id, by=caller(request), reason=await _reason(request)
+        version_id, by=caller(request), reason=body.reason
     )
     return json_response(version_body(version), 200, _location(version_id))

@@ -46,6 +46,16 @@ class TransitionRequest(_Body):
     reason: str | None = Field(None, description="Why; recorded in the operation log.")
 
 
+class SaveRequest(TransitionRequest):
+    verification_policy: dict[str, Any] | None = Field(
+        None,
+        alias="verification-policy",
+        examples=[{"strategy": "digest", "digest": "blake2b-sum:…"}],
+        description="Replaces the policy given at creation: the producer may know the count "
+        "or digest of its input only once it has read it all.",
+    )
+
+
 class EntryIn(BaseModel):
     key: str
     value: Any
