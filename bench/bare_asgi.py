@@ -4,10 +4,15 @@ It sends what a single-key read of Optimus sends (a 100-byte JSON value, its
 content type and length, and the two version headers), without looking at
 anything: no routing, no lookup. Served by `common.bare_server` under the
 uvicorn settings of `optimus serve` (uvloop, httptools, no access log).
+
+With `?burn=N` it first reads the request body and spins for N µs of CPU: the
+same endpoint made as expensive as a request measured elsewhere, to tell what
+latency the server and the load generator give at that cost per request.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 BODY = b'"' + b"v" * 98 + b'"'
@@ -21,14 +26,31 @@ START = {"type": "http.response.start", "status": 200, "headers": HEADERS}
 RESPONSE = {"type": "http.response.body", "body": BODY}
 
 
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        else:
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _burn(query: bytes, receive: Any) -> None:
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    micros = int(query.partition(b"burn=")[2].partition(b"&")[0] or 0)
+    end = time.perf_counter() + micros / 1e6
+    while time.perf_counter() < end:
+        pass
+
+
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            else:
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await _lifespan(receive, send)
+        return
+    if scope["query_string"]:
+        await _burn(scope["query_string"], receive)
     await send(START)
     await send(RESPONSE)

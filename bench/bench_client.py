@@ -36,6 +36,7 @@ from common import (
     temp_dir,
     wait_for_quiet,
 )
+
 from optimus.client import AsyncOptimusClient, OptimusClient
 
 DATASET = "bench-client"

@@ -71,7 +71,7 @@ def run(scale: Scale, optimus: Server, bare: Server, api: Api, dataset: str) -> 
     single(bare, 1)
     single(optimus, 2)
     many(1)
-    bare_runs, single_runs, many_runs, alone_runs = [], [], [], []
+    bare_runs, single_runs, many_runs, alone_runs, burn_runs = [], [], [], [], []
     for number in range(1, scale.runs + 1):
         wait_for_quiet()
         bare_runs.append(single(bare, scale.wrk_seconds))
@@ -81,6 +81,12 @@ def run(scale: Scale, optimus: Server, bare: Server, api: Api, dataset: str) -> 
         many_runs.append(many(scale.wrk_seconds))
         # One connection: the service time of a get-many, without queueing behind 31 others.
         alone_runs.append(many(scale.wrk_seconds / 2, connections=1))
+        # The bare endpoint spending the CPU that get-many just spent per request: the
+        # latency that the server and wrk give at that cost, whatever the code.
+        burn = f"/?burn={round(many_runs[-1].server_cpu_us)}"
+        burn_runs.append(
+            run_wrk(bare, "/", GET_MANY, [burn, *many_args[1:]], duration_s=scale.wrk_seconds)
+        )
         log(
             f"reads run {number}: bare {bare_runs[-1].rps:,.0f}/s, "
             f"single {single_runs[-1].rps:,.0f}/s p99 {single_runs[-1].p99_ms:.1f} ms, "
@@ -103,6 +109,7 @@ def run(scale: Scale, optimus: Server, bare: Server, api: Api, dataset: str) -> 
         "single_key": single_figures,
         "get_many": {"keys_per_request": scale.get_many_keys, **many_figures},
         "get_many_one_connection": summarize(alone_runs, rounds),
+        "bare_asgi_same_cpu_as_get_many": summarize(burn_runs, rounds),
         "ratios": {
             "single_rps_vs_bare": round(single_figures["rps"] / bare_figures["rps"], 3),
             "single_cpu_vs_bare": round(

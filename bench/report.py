@@ -35,6 +35,8 @@ def _ms(value: float) -> str:
 def _read_rows(reads: dict[str, Any]) -> list[Row]:
     bare, single, many = reads["bare_asgi"], reads["single_key"], reads["get_many"]
     alone = reads["get_many_one_connection"]
+    burn = reads["bare_asgi_same_cpu_as_get_many"]
+    burn_us = many["server_cpu_us_per_request"]
     ratio = reads["ratios"]["single_rps_vs_bare"]
     n = many["keys_per_request"]
     return [
@@ -73,6 +75,11 @@ def _read_rows(reads: dict[str, Any]) -> list[Row]:
             "",
             "p99 < 15 ms",
             _verdict(many["p99_ms"] < 15, many["errors"]),
+        ),
+        Row(
+            "  same CPU/request in the bare ASGI app, p50 / p99",
+            f"{_ms(burn['p50_ms'])} / {_ms(burn['p99_ms'])}",
+            f"spinning {burn_us:,.0f} us, {burn['rps']:,.0f} req/s",
         ),
         Row(
             f"get-many {n} keys, 1 connection, p50 / p99",
