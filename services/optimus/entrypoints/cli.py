@@ -115,5 +115,28 @@ def serve(
 cli.command()(load)
 
 
+@cli.command("loader-worker")
+def loader_worker(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8889,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run a loader worker: a Dapr app (app id optimus-loader) that loads sources sent by
+    `optimus load --workers optimus-loader` straight into the entries state store."""
+    from optimus.entrypoints.loader_worker import create_worker_app
+
+    logging.basicConfig(level=log_level.upper())
+    uvicorn.run(
+        create_worker_app,
+        factory=True,  # the Dapr gRPC clients must be created inside uvicorn's event loop
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=log_level,
+    )
+
+
 def main() -> None:
     cli()

@@ -184,6 +184,16 @@ def load(
             rich_help_panel=_RUN,
         ),
     ] = None,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            help="Load through loader workers with this Dapr app id (e.g. optimus-loader), "
+            "reached through the local sidecar ($DAPR_HTTP_PORT): each input file goes to a "
+            "worker, --concurrency files at a time. The files must be readable by the workers.",
+            show_default=False,
+            rich_help_panel=_RUN,
+        ),
+    ] = None,
 ) -> None:
     """Load CSV, TSV, JSON Lines or Parquet files into a new version of a dataset.
 
@@ -194,6 +204,7 @@ def load(
     from optimus.loader.journal import default_journal_dir
     from optimus.loader.progress import progress_for
     from optimus.loader.run import LoadStopped, RunSettings, resume_load, start_load
+    from optimus.loader.workers import workers_url
 
     settings = RunSettings(
         journal_dir=journal_dir or default_journal_dir(),
@@ -202,6 +213,7 @@ def load(
         discard_on_error=discard_on_error,
         user=user or _login_name(),
         retry=RetryPolicy(attempts=retries),
+        workers_url=workers_url(workers) if workers else None,
     )
     reporter = progress_for(progress)
     try:

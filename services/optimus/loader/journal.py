@@ -20,12 +20,10 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 
-from optimus.domain.digest import EntryStats
-from optimus.loader.errors import BadRow, LoadFailed
+from optimus.loader.errors import LoadFailed
 from optimus.loader.plan import LoadPlan
 from optimus.loader.writer import BatchRecord
 
@@ -54,19 +52,8 @@ class Recovered:
     loaded: BatchRecord | None = None  # the totals, once everything was acknowledged
 
 
-def _stats_json(stats: EntryStats) -> dict[str, Any]:
-    return {"counts": stats.counts, "digest_sum": f"{stats.digest_sum:x}"}
-
-
 def _record_json(kind: str, record: BatchRecord) -> bytes:
-    bad = [[row.file, row.line, row.reason] for row in record.bad]
-    body = {"kind": kind, "id": record.id, **_stats_json(record.stats), "bad": bad}
-    return orjson.dumps(body) + b"\n"
-
-
-def _record_of(body: dict[str, Any]) -> BatchRecord:
-    stats = EntryStats(dict(body["counts"]), int(body["digest_sum"], 16))
-    return BatchRecord(body["id"], stats, [BadRow(*row) for row in body["bad"]])
+    return orjson.dumps({"kind": kind, **record.to_json()}) + b"\n"
 
 
 class Journal:
@@ -176,9 +163,9 @@ def _parse(path: Path, content: bytes) -> tuple[Recovered, int]:
             )
             recovered = Recovered(header)
         elif body["kind"] == "batch":
-            recovered.batches[body["id"]] = _record_of(body)
+            recovered.batches[body["id"]] = BatchRecord.from_json(body)
         elif body["kind"] == "loaded":
-            recovered.loaded = _record_of(body)
+            recovered.loaded = BatchRecord.from_json(body)
     if recovered is None:
         raise LoadFailed(f"{path} is empty")
     return recovered, sum(len(line) + 1 for line in lines)

@@ -26,6 +26,7 @@ from optimus.loader.plan import LoadPlan
 from optimus.loader.progress import LoadProgress
 from optimus.loader.retry import RetryPolicy, with_retries
 from optimus.loader.sink import HttpSink
+from optimus.loader.workers import WorkerPool
 from optimus.loader.writer import BatchRecord, BatchWriter
 
 T = TypeVar("T")
@@ -43,6 +44,8 @@ class RunSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_request_bytes: int = 8 << 20
     timeout: float = 120.0
+    # Through loader workers (their chunks URL, see workers.py) instead of the API.
+    workers_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +247,8 @@ class _Run:
             max_value_bytes=plan.max_value_bytes,
             value_format=plan.mapping.value_format,
         )
+        if self.settings.workers_url is not None:
+            return await self._load_through_workers(dataset, version_id, journal, recovered)
         sink = HttpSink(
             self.client,
             dataset.name,
@@ -262,6 +267,30 @@ class _Run:
                     enumerate(plan.sources),
                     pipeline,
                     writer,
+                    done=recovered.batches,
+                    on_record=journal.record,
+                    progress=self.progress,
+                )
+        finally:
+            self.progress.stop()
+        return totals.as_record(), totals.batches_sent, totals.batches_skipped
+
+    async def _load_through_workers(
+        self, dataset: Dataset, version_id: str, journal: Journal, recovered: Recovered
+    ) -> tuple[BatchRecord, int, int]:
+        plan = recovered.header.plan
+        assert self.settings.workers_url is not None
+        pool = WorkerPool(
+            self.settings.workers_url, calls=self.settings.concurrency, retry=self.settings.retry
+        )
+        self.progress.start(float(sum(source.size for source in plan.sources)))
+        try:
+            async with journal.syncing():
+                totals = await pool.load(
+                    plan,
+                    version_id=version_id,
+                    tables=list(dataset.tables),
+                    content_type=dataset.content_type,
                     done=recovered.batches,
                     on_record=journal.record,
                     progress=self.progress,

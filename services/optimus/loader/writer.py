@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from optimus.domain.digest import EntryStats
 from optimus.loader.encoding import EncodedBatch
@@ -19,6 +20,20 @@ class BatchRecord:
     id: str
     stats: EntryStats = field(default_factory=EntryStats)
     bad: list[BadRow] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """As journals store it and loader workers report it."""
+        return {
+            "id": self.id,
+            "counts": self.stats.counts,
+            "digest_sum": f"{self.stats.digest_sum:x}",
+            "bad": [[row.file, row.line, row.reason] for row in self.bad],
+        }
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> BatchRecord:
+        stats = EntryStats(dict(body["counts"]), int(body["digest_sum"], 16))
+        return cls(body["id"], stats, [BadRow(*row) for row in body["bad"]])
 
 
 class BatchWriter:
