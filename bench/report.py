@@ -127,6 +127,13 @@ def _publish_rows(publish: dict[str, Any]) -> list[Row]:
             "within 2x, p99 < 20 ms",
             _verdict(ratio <= 2 and 1 / ratio <= 2 and worst_p99 < 20),
         ),
+        Row(
+            "publish, last fifth of the runs vs first fifth (median)",
+            f"{large['last_fifth_vs_first_fifth']:.2f}x ({large['keys']:,} keys)",
+            f"{small['last_fifth_vs_first_fifth']:.2f}x ({small['keys']:,} keys)",
+            "",
+            "~1x: no growth with history",
+        ),
     ]
 
 
