@@ -139,6 +139,8 @@ def _publish_rows(publish: dict[str, Any]) -> list[Row]:
 
 def _memory_rows(memory: dict[str, Any]) -> list[Row]:
     idle, loaded, serving = memory["idle_empty"], memory["idle_loaded"], memory["serving_peak"]
+    before = memory["serving_before_restart"]["single_key"]
+    after = memory["serving_after_restart"]["single_key"]
     return [
         Row(
             f"server RSS serving {memory['dataset_keys']:,} keys (peak)",
@@ -153,6 +155,12 @@ def _memory_rows(memory: dict[str, Any]) -> list[Row]:
         Row(
             "server RSS while loading it (peak)",
             f"{memory['loading_peak_rss'] / MIB:.0f} MiB",
+        ),
+        Row(
+            f"GET 1 key on {memory['dataset_keys']:,} keys, server CPU per request",
+            f"{before['server_cpu_us_per_request']:.0f} us ({before['rps']:,.0f} req/s)",
+            f"after a restart {after['server_cpu_us_per_request']:.0f} us "
+            f"({after['rps']:,.0f} req/s)",
         ),
     ]
 
