@@ -6,6 +6,7 @@ Everything here runs on loopback only, and every loop is bounded in count or tim
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import re
@@ -102,7 +103,11 @@ class Server:
                 self.command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO
             )
         _running.append(self)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _wait_ready(self) -> None:
@@ -152,6 +157,15 @@ _running: list[Server] = []
 def stop_all() -> None:
     for server in list(_running):
         server.stop()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+# Servers are stopped on any exit: normal, an exception, Ctrl-C or SIGTERM.
+atexit.register(stop_all)
+signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def optimus_command() -> list[str]:
