@@ -5,22 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dapr.aio.clients import DaprClient
 from starlette.types import ASGIApp
 
 from optimus.adapters.clock import SystemClock
-from optimus.adapters.dapr.actors import DatasetActors
-from optimus.adapters.dapr.entry_store import DaprEntryStore
-from optimus.adapters.dapr.events import VersionEventPublisher
-from optimus.adapters.dapr.fence import DaprWriteFence
-from optimus.adapters.dapr.host import DaprHost
-from optimus.adapters.dapr.names import DaprNames
-from optimus.adapters.dapr.refresher import ViewRefresher
 from optimus.adapters.event_log import EventLog
 from optimus.adapters.rocksdb import RocksDatasetStore, RocksEntryStore, open_database
-from optimus.entrypoints.dapr.actor import ActorServices
-from optimus.entrypoints.dapr.app import DaprBackground, create_dapr_app
-from optimus.entrypoints.dapr.jobs import ActorJobs
 from optimus.service_layer.embedded_host import EmbeddedHost
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, InFlightWrites, Limits
@@ -37,6 +26,8 @@ class DaprSettings:
     # Bound on how long a replica can serve an old version if a publish event is lost.
     refresh_interval_s: float = 2.0
     max_request_bytes: int = 64 << 20
+    # Entries of committed versions never change: each replica keeps recent ones in memory.
+    read_cache_bytes: int = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +67,22 @@ def bootstrap_dapr(settings: DaprSettings) -> ASGIApp:
     Call it inside the running event loop (uvicorn's app factory): the gRPC
     clients bind to the loop they are created in.
     """
+    # Imported here: the embedded host does without the Dapr SDK, grpc and aiohttp
+    # (some 30 MiB of a process that serves from local disk).
+    from dapr.aio.clients import DaprClient
+
+    from optimus.adapters.dapr.actors import DatasetActors
+    from optimus.adapters.dapr.entry_store import DaprEntryStore
+    from optimus.adapters.dapr.events import VersionEventPublisher
+    from optimus.adapters.dapr.fence import DaprWriteFence
+    from optimus.adapters.dapr.host import DaprHost
+    from optimus.adapters.dapr.names import DaprNames
+    from optimus.adapters.dapr.refresher import ViewRefresher
+    from optimus.adapters.entry_cache import CachingEntryStore
+    from optimus.entrypoints.dapr.actor import ActorServices
+    from optimus.entrypoints.dapr.app import DaprBackground, create_dapr_app
+    from optimus.entrypoints.dapr.jobs import ActorJobs
+
     names = DaprNames.from_env()
     client = DaprClient()  # waits until the sidecar answers
     actors = DatasetActors()
@@ -96,7 +103,7 @@ def bootstrap_dapr(settings: DaprSettings) -> ASGIApp:
         host=host,
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
-        reader=EntryReader(host, entries),
+        reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes)),
         background=background,
         max_request_bytes=settings.max_request_bytes,
     )

@@ -256,3 +256,20 @@ def test_events_carry_a_strictly_increasing_revision() -> None:
     revisions = [e.revision for e in dataset.events]
     assert revisions == sorted(set(revisions))
     assert revisions[-1] == dataset.revision
+
+
+def test_operation_logs_stay_bounded_however_often_versions_are_republished() -> None:
+    from optimus.domain.dataset import MAX_DATASET_LOG_LINES
+    from optimus.domain.version import KEPT_FIRST_LINES, MAX_LOG_LINES
+
+    dataset = new_dataset()
+    first, second = published_version(dataset), published_version(dataset)
+    for n in range(1200):
+        dataset.publish(first if n % 2 == 0 else second, at=next(clock), by="ann")
+    assert len(dataset.operation_log) == MAX_DATASET_LOG_LINES
+    log = dataset.version(first).operation_log
+    assert len(log) == MAX_LOG_LINES
+    creation = ["PREPARING", "AWAITING_ENTRIES", "SAVING", "SAVED", "PUBLISHING", "PUBLISHED"]
+    assert [op.action for op in log[: len(creation)]] == creation  # how it began is kept
+    assert log[-1].action == str(dataset.version(first).status)  # and what happened last
+    assert KEPT_FIRST_LINES < MAX_LOG_LINES

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import orjson
 from rocksdict import (
+    BlockBasedIndexType,
     BlockBasedOptions,
     Cache,
     Options,
     Rdict,
     ReadOptions,
     WriteBatch,
+    WriteBufferManager,
     WriteOptions,
 )
 
@@ -39,20 +41,39 @@ _ENTRY = b"e\x00"
 _SEP = b"\x00"
 
 
-def open_database(path: Path, *, block_cache_bytes: int = 64 << 20) -> Rdict:
+def open_database(
+    path: Path, *, block_cache_bytes: int = 64 << 20, memtable_bytes: int = 32 << 20
+) -> Rdict:
+    """Open (or create) the database with our options, on every open.
+
+    Memory stays bounded whatever the data size: memtables are charged to the
+    block cache, and indexes and filters are partitioned into small blocks
+    that the cache can hold (a monolithic index of a large SST file would be
+    bigger than a cache shard, never cached, and re-read on every get).
+    """
     path.mkdir(parents=True, exist_ok=True)
+    cache = Cache(block_cache_bytes)
     table = BlockBasedOptions()
-    table.set_block_cache(Cache(block_cache_bytes))
+    table.set_block_cache(cache)
     table.set_bloom_filter(10, False)
+    table.set_index_type(BlockBasedIndexType.two_level_index_search())
+    table.set_partition_filters(True)
+    table.set_metadata_block_size(4096)
     table.set_cache_index_and_filter_blocks(True)
+    table.set_pin_top_level_index_and_filter(True)
     options = Options(raw_mode=True)
     options.create_if_missing(True)
     options.set_block_based_table_factory(table)
-    options.set_write_buffer_size(32 << 20)
+    options.set_write_buffer_size(memtable_bytes)
     options.set_max_write_buffer_number(3)
+    options.set_write_buffer_manager(
+        WriteBufferManager.new_write_buffer_manager_with_cache(memtable_bytes, False, cache)
+    )
     options.set_max_background_jobs(2)
     options.set_keep_log_file_num(3)
-    return Rdict(str(path), options)
+    # Named explicitly: otherwise rocksdict reopens an existing database with the
+    # options saved in its OPTIONS file, not these.
+    return Rdict(str(path), options, column_families={"default": options})
 
 
 def _durable() -> WriteOptions:
@@ -126,6 +147,10 @@ class RocksDatasetStore:
             dataset_from_dict(orjson.loads(doc))
             for _, doc in self._db.items(from_key=_DATASET, read_opt=options)
         ]
+
+    def load(self, name: str) -> Dataset | None:
+        document = self._db.get(_DATASET + name.encode())
+        return dataset_from_dict(orjson.loads(document)) if document is not None else None
 
     def save(self, dataset: Dataset) -> None:
         batch = WriteBatch(raw_mode=True)

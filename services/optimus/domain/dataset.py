@@ -26,6 +26,8 @@ MAX_TABLES = 1000
 # Purged versions whose metadata is kept for GET /versions/{id}; older ones are forgotten
 # so that the aggregate (rewritten on every command) stays small.
 PURGED_HISTORY = 100
+# Lines of the dataset's own operation log kept (the most recent).
+MAX_DATASET_LOG_LINES = 1000
 
 
 def validate_content_type(value: object) -> str:
@@ -260,6 +262,7 @@ class Dataset:
         self.operation_log.append(
             Operation("ROLLED_BACK" if rollback else "PUBLISHED", at, by, reason or version.id)
         )
+        del self.operation_log[:-MAX_DATASET_LOG_LINES]
         self._emit(
             "published",
             version,

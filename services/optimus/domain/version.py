@@ -36,6 +36,11 @@ ALLOWED_TRANSITIONS: dict[VersionStatus, frozenset[VersionStatus]] = {
     S.EVICTED: frozenset(),
 }
 
+# A version published and demoted again and again would grow its log without end:
+# beyond this many lines, the oldest are dropped (the first few, its creation, stay).
+MAX_LOG_LINES = 100
+KEPT_FIRST_LINES = 8
+
 # Committed entries: what pinned readers may see.
 READABLE = frozenset({S.SAVED, S.PUBLISHING, S.PUBLISHED})
 # Versions whose entries are to be deleted.
@@ -83,3 +88,5 @@ class Version:
             )
         self.status = to
         self.operation_log.append(Operation(str(to), at, by, reason))
+        if len(self.operation_log) > MAX_LOG_LINES:
+            del self.operation_log[KEPT_FIRST_LINES]

@@ -68,6 +68,10 @@ def serve(
         float,
         typer.Option(help="With --dapr: how often a replica re-checks every dataset's head."),
     ] = DaprSettings().refresh_interval_s,
+    read_cache_mb: Annotated[
+        int,
+        typer.Option(help="With --dapr: memory for recently read entries, per replica."),
+    ] = DaprSettings().read_cache_bytes >> 20,
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     logging.basicConfig(
@@ -77,7 +81,10 @@ def serve(
     grace_ms = int(gc_grace_seconds * 1000)
     if dapr:
         settings = DaprSettings(
-            limits=limits, gc_grace_ms=grace_ms, refresh_interval_s=refresh_interval_seconds
+            limits=limits,
+            gc_grace_ms=grace_ms,
+            refresh_interval_s=refresh_interval_seconds,
+            read_cache_bytes=read_cache_mb << 20,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
         app: Any = functools.partial(bootstrap_dapr, settings)

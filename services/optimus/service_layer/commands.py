@@ -117,10 +117,13 @@ def execute_command(
 ) -> tuple[Version, list[VersionEvent]]:
     """Apply `command` to `dataset` in place; return the version it concerns and the events raised.
 
-    On error the aggregate may be half-changed: hosts run this on a copy and keep
-    the copy only once it is stored.
+    A refused command raises a domain error and leaves the aggregate as it was.
     """
-    version = command.apply(dataset, at)
+    try:
+        version = command.apply(dataset, at)
+    except BaseException:
+        dataset.events.clear()
+        raise
     events = list(dataset.events)
     dataset.events.clear()
     return version, events

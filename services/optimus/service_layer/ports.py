@@ -50,6 +50,8 @@ class DatasetStore(Protocol):
 
     def load_all(self) -> list[Dataset]: ...
 
+    def load(self, name: str) -> Dataset | None: ...
+
     def save(self, dataset: Dataset) -> None:
         """Replace the stored aggregate atomically and durably."""
 

@@ -16,10 +16,17 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from optimus.domain.errors import OptimusError
-from optimus.entrypoints.api.entry_responses import Rendered, render_entry, render_error
-from optimus.service_layer.reads import EntryReader
+from optimus.entrypoints.api.entry_responses import (
+    Rendered,
+    render_entry,
+    render_error,
+)
+from optimus.service_layer.reads import EntryRead, EntryReader
 
 _PREFIX = "/v1/datasets/"
+_HEADER_CACHE_SIZE = 1024
+
+Headers = list[tuple[bytes, bytes]]
 
 
 def _version_id(query: bytes) -> str | None:
@@ -33,6 +40,10 @@ class FastEntryReads:
     def __init__(self, app: ASGIApp, reader: EntryReader) -> None:
         self.app = app
         self._reader = reader
+        # Encoded headers of a found entry depend only on the dataset's view and the
+        # version read: encoding them once per (dataset, revision, version) saves a
+        # sizeable share of the request's CPU.
+        self._found_headers: dict[tuple[str, int, str], Headers] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -50,17 +61,35 @@ class FastEntryReads:
             version_id = _version_id(scope["query_string"])
             # Uvicorn has already percent-decoded the path.
             read = await self._reader.read_one(dataset, table, key, version_id)
-            rendered = render_entry(read, key)
         except OptimusError as exc:
-            rendered = render_error(exc)
-        await _send(send, rendered)
+            await _send(send, render_error(exc))
+            return
+        if read.value is None:
+            await _send(send, render_entry(read, key))
+            return
+        headers = [*self._headers_of(read), (b"content-length", b"%d" % len(read.value))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": read.value})
+
+    def _headers_of(self, read: EntryRead) -> Headers:
+        view = read.view
+        cache_key = (view.name, view.revision, read.version_id)
+        headers = self._found_headers.get(cache_key)
+        if headers is None:
+            if len(self._found_headers) >= _HEADER_CACHE_SIZE:
+                self._found_headers.clear()
+            rendered = render_entry(read, "")
+            headers = self._found_headers[cache_key] = _encoded(rendered)
+        return headers
+
+
+def _encoded(rendered: Rendered) -> Headers:
+    headers = [(b"content-type", rendered.content_type.encode())]
+    headers.extend((name.encode(), value.encode()) for name, value in rendered.headers.items())
+    return headers
 
 
 async def _send(send: Send, rendered: Rendered) -> None:
-    headers = [
-        (b"content-type", rendered.content_type.encode()),
-        (b"content-length", str(len(rendered.body)).encode()),
-    ]
-    headers.extend((name.encode(), value.encode()) for name, value in rendered.headers.items())
+    headers = [*_encoded(rendered), (b"content-length", b"%d" % len(rendered.body))]
     await send({"type": "http.response.start", "status": rendered.status, "headers": headers})
     await send({"type": "http.response.body", "body": rendered.body})

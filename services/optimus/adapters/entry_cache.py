@@ -1,0 +1,81 @@
+"""A bounded in-process cache of entries in front of a remote entry store.
+
+Readers only ever read committed versions (SAVED or later), whose entries
+never change, so an entry cached under its version id can't go stale, and
+neither can "this key is missing". Entries of versions being loaded go
+through: their writes are never cached. Memory is bounded by the bytes held
+(least recently used first out).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from optimus.domain.digest import EntryStats
+from optimus.service_layer.ports import Batch, EntryStore
+
+_MISSING = b""  # stands for a key known to be absent (stored values are never empty)
+_OVERHEAD = 100  # bytes per cached entry beyond its key and value: tuple, node, ints
+
+
+class CachingEntryStore:
+    def __init__(self, inner: EntryStore, max_bytes: int) -> None:
+        self._inner = inner
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._entries: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+
+    async def read(self, version_id: str, table: str, key: str) -> bytes | None:
+        name = (version_id, table, key)
+        value = self._entries.get(name)
+        if value is not None:
+            self._entries.move_to_end(name)
+            return value or None
+        fetched = await self._inner.read(version_id, table, key)
+        self._remember(name, fetched)
+        return fetched
+
+    async def read_many(
+        self, version_id: str, table: str, keys: Sequence[str]
+    ) -> list[bytes | None]:
+        found: list[bytes | None] = []
+        unknown: list[str] = []
+        for key in keys:
+            value = self._entries.get((version_id, table, key))
+            if value is None:
+                unknown.append(key)
+            else:
+                self._entries.move_to_end((version_id, table, key))
+            found.append(value or None)
+        if unknown:
+            fetched = dict(
+                zip(unknown, await self._inner.read_many(version_id, table, unknown), strict=True)
+            )
+            for key, value in fetched.items():
+                self._remember((version_id, table, key), value)
+            found = [
+                fetched.get(key, value)
+                for key, value in zip(keys, found, strict=True)
+            ]
+        return found
+
+    async def write(self, batch: Batch) -> None:
+        await self._inner.write(batch)
+
+    async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
+        return await self._inner.stats(dataset, version_id, tables)
+
+    async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
+        await self._inner.delete(dataset, version_id, tables)
+
+    def _remember(self, name: tuple[str, str, str], value: bytes | None) -> None:
+        stored = value if value is not None else _MISSING
+        size = len(stored) + len(name[2]) + _OVERHEAD
+        if size > self._max_bytes or name in self._entries:
+            return
+        self._entries[name] = stored
+        self._bytes += size
+        while self._bytes > self._max_bytes:
+            (_, _, key), old = self._entries.popitem(last=False)
+            self._bytes -= len(old) + len(key) + _OVERHEAD
