@@ -1,8 +1,10 @@
-"""Client tests run against a real `optimus serve` over HTTP."""
+"""Client tests run against a real server over HTTP: `optimus serve`, and `optimus serve
+--dapr` reached through Dapr service invocation (the way consumers on Dapr reach it)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -10,15 +12,28 @@ import orjson
 import pytest
 
 from optimus.client import OptimusClient
+from optimus.dapr_runtime import DaprCluster
 from tests.support.api import unique
+from tests.support.dapr_optimus import invocation_url, start_api
 from tests.support.server import OptimusServer
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OptimusServer]:
-    server = OptimusServer(tmp_path_factory.mktemp("client") / "data").start()
-    yield server
-    server.stop()
+@dataclass(frozen=True)
+class Endpoint:
+    base_url: str
+
+
+@pytest.fixture(scope="module", params=["embedded", "dapr"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Endpoint]:
+    if request.param == "embedded":
+        embedded = OptimusServer(tmp_path_factory.mktemp("client") / "data").start()
+        yield Endpoint(embedded.base_url)
+        embedded.stop()
+        return
+    with DaprCluster("redis", tmp_path_factory.mktemp("client-dapr")) as cluster:
+        yield Endpoint(invocation_url(start_api(cluster)))
 
 
 class CountingTransport(httpx.HTTPTransport):
@@ -39,7 +54,7 @@ def counted() -> CountingTransport:
 
 
 @pytest.fixture
-def admin(server: OptimusServer) -> Iterator[OptimusClient]:
+def admin(server: Endpoint) -> Iterator[OptimusClient]:
     """A second client, for the producer's side of each test."""
     with OptimusClient(server.base_url, cache_entries=0, active_ttl=0) as client:
         yield client

@@ -8,12 +8,11 @@ import orjson
 import pytest
 
 from optimus.client import AsyncOptimusClient, Conflict, KeyNotFound
-from tests.client.conftest import publish
+from tests.client.conftest import Endpoint, publish
 from tests.support.api import unique
-from tests.support.server import OptimusServer
 
 
-async def test_reads_snapshots_and_events(server: OptimusServer, admin, dataset: str) -> None:
+async def test_reads_snapshots_and_events(server: Endpoint, admin, dataset: str) -> None:
     first = publish(admin, dataset, {"a": {"n": 1}, "b": 2})
     async with AsyncOptimusClient(server.base_url, active_ttl=60) as client:
         values = await asyncio.gather(*(client.get(dataset, "items", k) for k in ("a", "b")))
@@ -32,7 +31,7 @@ async def test_reads_snapshots_and_events(server: OptimusServer, admin, dataset:
         assert (await client.dataset(dataset)).active_version_id == second
 
 
-async def test_the_admin_calls_the_loader_uses(server: OptimusServer) -> None:
+async def test_the_admin_calls_the_loader_uses(server: Endpoint) -> None:
     async with AsyncOptimusClient(server.base_url, user="tester") as client:
         dataset = unique("ds")
         await client.create_dataset(

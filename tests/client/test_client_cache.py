@@ -7,12 +7,11 @@ import time
 import pytest
 
 from optimus.client import KeyNotFound, OptimusClient
-from tests.client.conftest import CountingTransport, publish
-from tests.support.server import OptimusServer
+from tests.client.conftest import CountingTransport, Endpoint, publish
 
 
 @pytest.fixture
-def cached(server: OptimusServer, counted: CountingTransport) -> OptimusClient:
+def cached(server: Endpoint, counted: CountingTransport) -> OptimusClient:
     """A client whose active pointer is trusted for a minute: only events move it sooner."""
     return OptimusClient(server.base_url, active_ttl=60, transport=counted)
 
@@ -50,7 +49,7 @@ def test_get_many_asks_only_for_keys_not_cached_from_the_same_version(
 
 
 def test_the_active_pointer_is_rechecked_after_its_ttl(
-    server: OptimusServer, admin: OptimusClient, dataset: str
+    server: Endpoint, admin: OptimusClient, dataset: str
 ) -> None:
     client = OptimusClient(server.base_url, active_ttl=0.3)
     publish(admin, dataset, {"a": 1})

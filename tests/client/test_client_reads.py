@@ -14,14 +14,13 @@ from optimus.client import (
     TooLarge,
     Unavailable,
 )
-from tests.client.conftest import publish
+from tests.client.conftest import Endpoint, publish
 from tests.support.api import unique
 from tests.support.ports import free_port
-from tests.support.server import OptimusServer
 
 
 @pytest.fixture
-def client(server: OptimusServer) -> OptimusClient:
+def client(server: Endpoint) -> OptimusClient:
     return OptimusClient(server.base_url)
 
 
@@ -60,7 +59,7 @@ def test_many_keys_beyond_the_query_string_go_in_a_body(
 
 
 def test_a_pinned_snapshot_reads_one_version_throughout(
-    server: OptimusServer, client: OptimusClient, admin: OptimusClient, dataset: str
+    server: Endpoint, client: OptimusClient, admin: OptimusClient, dataset: str
 ) -> None:
     first = publish(admin, dataset, {"a": 1, "b": 1})
     with client.pin(dataset) as snapshot:

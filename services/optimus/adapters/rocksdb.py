@@ -118,6 +118,9 @@ class RocksEntryStore:
         await asyncio.to_thread(self._delete_range, version_id)
 
     def _scan_stats(self, version_id: str) -> EntryStats:
+        # The version is complete: move it out of the memtables (whose memory counts
+        # against the block cache) into files, where reads of it are cheaper.
+        self._db.flush()
         start, end = _version_range(version_id)
         options = ReadOptions()
         options.set_iterate_upper_bound(end)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from optimus.domain.errors import InvalidInput
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.service_layer.ports import EntryStore
-from optimus.service_layer.views import DatasetView, ViewSource, current_view, refreshed_view
+from optimus.service_layer.views import DatasetView, ViewSource, refreshed_view
 
 MAX_KEYS_PER_READ = 10_000
 
@@ -48,16 +48,22 @@ class EntryReader:
         self, dataset: str, table: str, version_id: str | None
     ) -> tuple[DatasetView, str]:
         """One view answers the whole request: its version is the one read from."""
-        view = self._views.get(dataset) or await current_view(self._source, dataset)
-        if version_id is not None and version_id not in view.statuses:
-            view = await refreshed_view(self._source, dataset)  # pinned to a newer version?
+        view = self._views.get(dataset)
+        if view is None or (version_id is not None and version_id not in view.statuses):
+            # Unknown here yet (created or pinned to a version new to this replica).
+            view = await refreshed_view(self._source, dataset)
         view.check_table(table)
         return view, view.version_to_read(version_id)
 
     async def read_one(
         self, dataset: str, table: str, key: str, version_id: str | None = None
     ) -> EntryRead:
-        view, version = await self._resolve(dataset, table, version_id)
+        view = self._views.get(dataset)
+        if view is None or version_id is not None:
+            view, version = await self._resolve(dataset, table, version_id)
+        else:  # the hot path: the active version of a known dataset, without another await
+            view.check_table(table)
+            version = view.version_to_read(None)
         value = await self._store.read(version, table, _check_key(key))
         return EntryRead(view, version, value)
 
