@@ -54,10 +54,7 @@ class CachingEntryStore:
             )
             for key, value in fetched.items():
                 self._remember((version_id, table, key), value)
-            found = [
-                fetched.get(key, value)
-                for key, value in zip(keys, found, strict=True)
-            ]
+            found = [fetched.get(key, value) for key, value in zip(keys, found, strict=True)]
         return found
 
     async def write(self, batch: Batch) -> None:
