@@ -50,11 +50,6 @@ def parse_args(args: list[str]) -> tuple[str, dict[str, Any]] | None:
         return None
 
 
-def cli_commands() -> list[str]:
-    group = typer.main.get_command(cli)
-    return sorted(group.list_commands(group.context_class(group)))
-
-
 class ApiProbe:
     """`optimus serve --dapr`'s app with nothing behind it: no sidecar, no views loaded."""
 

@@ -6,10 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from optimus.adapters.dapr.names import LOADER_APP_ID
-from tests.deploy.app_contract import cli_commands
 from tests.deploy.contract import (
-    APP_COMMANDS,
     app_problems,
     component_problems,
     pubsub_problems,
@@ -18,20 +15,12 @@ from tests.deploy.contract import (
 from tests.deploy.drift import drift_problems
 from tests.deploy.manifests import APP_OVERLAYS, Obj
 
-LOADER_COMMAND = APP_COMMANDS[LOADER_APP_ID]
-
 
 @pytest.mark.parametrize("overlay", APP_OVERLAYS)
 def test_app_ids_ports_args_probes_and_annotations_agree_with_the_app(
     overlay: str, rendered: Callable[[str], list[Obj]]
 ) -> None:
-    problems = app_problems(rendered(overlay))
-    if LOADER_COMMAND not in cli_commands():
-        # The loader worker is being built (issue 6): everything else must hold now.
-        awaiting = [p for p in problems if f"`optimus {LOADER_COMMAND} " in p]
-        assert [p for p in problems if p not in awaiting] == []
-        pytest.xfail(f"`optimus {LOADER_COMMAND}` is not a command yet: {awaiting}")
-    assert problems == []
+    assert app_problems(rendered(overlay)) == []
 
 
 @pytest.mark.parametrize("overlay", APP_OVERLAYS)
