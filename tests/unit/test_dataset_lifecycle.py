@@ -9,6 +9,7 @@ from optimus.domain.digest import EntryStats, stats_of
 from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound
 from optimus.domain.policies import CountPolicy, DigestPolicy, EvictionPolicy, TableCountsPolicy
 from optimus.domain.version import ALLOWED_TRANSITIONS, VersionStatus
+from optimus.service_layer.views import DatasetView
 
 S = VersionStatus
 clock = count(1000)
@@ -144,27 +145,35 @@ def test_a_discarded_or_failed_version_cannot_be_published(status: VersionStatus
 def test_entries_are_accepted_only_while_awaiting_entries() -> None:
     dataset = new_dataset()
     version_id = new_version(dataset)
-    dataset.check_loadable(version_id, ["items", "users"])
+    dataset.check_loadable(version_id)
+    dataset.check_table("users")
     with pytest.raises(NotFound):
-        dataset.check_loadable(version_id, ["nope"])
+        dataset.check_table("nope")
     dataset.begin_save(version_id, at=1, by="ann")
     with pytest.raises(Conflict) as caught:
-        dataset.check_loadable(version_id, ["items"])
+        dataset.check_loadable(version_id)
     assert caught.value.code == "version-not-loadable"
 
 
 def test_only_committed_versions_are_readable_when_pinned() -> None:
     dataset = new_dataset()
     loading = new_version(dataset)
-    with pytest.raises(Conflict):
-        dataset.check_readable(loading)
     saved = saved_version(dataset)
-    assert dataset.check_readable(saved).status is S.SAVED
+
+    def read(version_id: str) -> str:
+        return DatasetView.of(dataset).version_to_read(version_id)
+
+    with pytest.raises(Conflict):
+        read(loading)
+    assert read(saved) == saved
     dataset.discard(saved, at=1, by="ann")
     with pytest.raises(Gone):
-        dataset.check_readable(saved)
+        read(saved)
     with pytest.raises(NotFound):
-        dataset.check_readable("unknown")
+        read("unknown")
+    with pytest.raises(NotFound) as unpublished:
+        DatasetView.of(dataset).version_to_read(None)
+    assert unpublished.value.code == "no-active-version"
 
 
 def test_retried_commands_are_idempotent() -> None:

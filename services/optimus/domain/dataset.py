@@ -8,15 +8,22 @@ Dapr actor) only load the aggregate, call one method, and store it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from optimus.domain.digest import EntryStats
-from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound
+from optimus.domain.errors import Conflict, InvalidInput, NotFound
 from optimus.domain.events import VersionEvent
 from optimus.domain.names import validate_name
 from optimus.domain.policies import EvictionPolicy, VerificationPolicy
-from optimus.domain.version import DEAD, READABLE, Operation, Version, VersionStatus
+from optimus.domain.version import (
+    DEAD,
+    READABLE,
+    Operation,
+    Version,
+    VersionStatus,
+    require_loadable,
+)
 
 S = VersionStatus
 
@@ -38,6 +45,16 @@ def validate_content_type(value: object) -> str:
             value=value,
         )
     return value
+
+
+def require_table(dataset: str, tables: Collection[str], table: str) -> None:
+    if table not in tables:
+        raise NotFound(
+            f"table {table!r} does not exist in dataset {dataset!r}",
+            dataset=dataset,
+            table=table,
+            tables=sorted(tables),
+        )
 
 
 def is_json(content_type: str) -> bool:
@@ -102,46 +119,12 @@ class Dataset:
         return version
 
     def check_table(self, table: str) -> None:
-        if table not in self.tables:
-            raise NotFound(
-                f"table {table!r} does not exist in dataset {self.name!r}",
-                dataset=self.name,
-                table=table,
-                tables=list(self.tables),
-            )
+        require_table(self.name, self.tables, table)
 
-    def check_loadable(self, version_id: str, tables: Iterable[str]) -> Version:
-        """The version accepts entries for `tables`, or a precise error says why not."""
+    def check_loadable(self, version_id: str) -> Version:
+        """The version accepts entries, or a precise error says why not."""
         version = self.version(version_id)
-        if version.status is not S.AWAITING_ENTRIES:
-            raise Conflict(
-                f"version {version_id} is {version.status}; entries are accepted only "
-                "while it is AWAITING_ENTRIES",
-                code="version-not-loadable",
-                version=version_id,
-                version_status=str(version.status),
-            )
-        for table in tables:
-            self.check_table(table)
-        return version
-
-    def check_readable(self, version_id: str) -> Version:
-        """The version's entries are committed and retained (pinned reads)."""
-        version = self.version(version_id)
-        if version.status in DEAD:
-            raise Gone(
-                f"version {version_id} is {version.status}; its entries are deleted",
-                version=version_id,
-                version_status=str(version.status),
-            )
-        if version.status not in READABLE:
-            raise Conflict(
-                f"version {version_id} is {version.status}; its entries become readable "
-                "once it is SAVED",
-                code="version-not-readable",
-                version=version_id,
-                version_status=str(version.status),
-            )
+        require_loadable(version_id, version.status)
         return version
 
     def retained_versions(self) -> list[Version]:

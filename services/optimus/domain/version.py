@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from optimus.domain.errors import Conflict
+from optimus.domain.errors import Conflict, Gone
 from optimus.domain.policies import VerificationPolicy
 
 
@@ -90,3 +90,32 @@ class Version:
         self.operation_log.append(Operation(str(to), at, by, reason))
         if len(self.operation_log) > MAX_LOG_LINES:
             del self.operation_log[KEPT_FIRST_LINES]
+
+
+def require_loadable(version_id: str, status: VersionStatus) -> None:
+    """Entries are accepted only while a version is AWAITING_ENTRIES."""
+    if status is not S.AWAITING_ENTRIES:
+        raise Conflict(
+            f"version {version_id} is {status}; entries are accepted only while it is "
+            "AWAITING_ENTRIES",
+            code="version-not-loadable",
+            version=version_id,
+            version_status=str(status),
+        )
+
+
+def require_readable(version_id: str, status: VersionStatus) -> None:
+    """Pinned reads see committed, retained entries only."""
+    if status in DEAD:
+        raise Gone(
+            f"version {version_id} is {status}; its entries are deleted",
+            version=version_id,
+            version_status=str(status),
+        )
+    if status not in READABLE:
+        raise Conflict(
+            f"version {version_id} is {status}; its entries become readable once it is SAVED",
+            code="version-not-readable",
+            version=version_id,
+            version_status=str(status),
+        )

@@ -11,9 +11,9 @@ from typing import Any
 
 import orjson
 
-from optimus.domain.errors import Conflict, InvalidInput, NotFound, TooLarge
+from optimus.domain.errors import InvalidInput, NotFound, TooLarge
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
-from optimus.domain.version import VersionStatus
+from optimus.domain.version import VersionStatus, require_loadable
 from optimus.service_layer.host import DatasetHost
 from optimus.service_layer.ports import Batch, Entry, EntryStore, WriteFence
 from optimus.service_layer.views import DatasetView, current_view, refreshed_view
@@ -180,8 +180,6 @@ class EntryLoader:
 
     def _check_loadable(self, view: DatasetView, version_id: str) -> None:
         status = view.statuses.get(version_id)
-        if status is VersionStatus.AWAITING_ENTRIES:
-            return
         if status is None:
             owner = self._host.views.dataset_of_version(version_id)
             if owner is not None:
@@ -192,10 +190,4 @@ class EntryLoader:
                     dataset=owner,
                 )
             raise NotFound(f"version {version_id} does not exist", version=version_id)
-        raise Conflict(
-            f"version {version_id} is {status}; entries are accepted only while it is "
-            "AWAITING_ENTRIES",
-            code="version-not-loadable",
-            version=version_id,
-            version_status=str(status),
-        )
+        require_loadable(version_id, status)

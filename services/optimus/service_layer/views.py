@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Protocol
 
-from optimus.domain.dataset import Dataset, is_json
-from optimus.domain.errors import Conflict, Gone, NotFound
-from optimus.domain.version import DEAD, READABLE, VersionStatus
+from optimus.domain.dataset import Dataset, is_json, require_table
+from optimus.domain.errors import NotFound
+from optimus.domain.version import VersionStatus, require_readable
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +39,7 @@ class DatasetView:
         )
 
     def check_table(self, table: str) -> None:
-        if table not in self.tables:
-            raise NotFound(
-                f"table {table!r} does not exist in dataset {self.name!r}",
-                dataset=self.name,
-                table=table,
-            )
+        require_table(self.name, self.tables, table)
 
     def version_to_read(self, version_id: str | None) -> str:
         """The version a read is answered from: the pinned one, or the active one."""
@@ -57,26 +52,14 @@ class DatasetView:
                 )
             return self.active_version_id
         status = self.statuses.get(version_id)
-        if status in READABLE:
-            return version_id
         if status is None:
             raise NotFound(
                 f"version {version_id} does not exist in dataset {self.name!r}",
                 dataset=self.name,
                 version=version_id,
             )
-        if status in DEAD:
-            raise Gone(
-                f"version {version_id} is {status}; its entries are deleted",
-                version=version_id,
-                version_status=str(status),
-            )
-        raise Conflict(
-            f"version {version_id} is {status}; its entries become readable once it is SAVED",
-            code="version-not-readable",
-            version=version_id,
-            version_status=str(status),
-        )
+        require_readable(version_id, status)
+        return version_id
 
 
 class ReadViews:

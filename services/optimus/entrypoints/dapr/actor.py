@@ -130,7 +130,7 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
         """Number a new batch of a version that accepts entries, and hold it open."""
         version_id = payload["version_id"]
         try:
-            (await self._dataset()).check_loadable(version_id, ())
+            (await self._dataset()).check_loadable(version_id)
         except OptimusError as error:
             return failure(error)
         ledger = await self._ledger(version_id)
