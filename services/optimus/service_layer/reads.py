@@ -44,33 +44,29 @@ class EntryReader:
         self._source = source
         self._store = store
 
-    async def _resolve(
-        self, dataset: str, table: str, version_id: str | None
-    ) -> tuple[DatasetView, str]:
-        """One view answers the whole request: its version is the one read from."""
+    def _view(self, dataset: str, version_id: str | None) -> DatasetView | None:
+        """This replica's view, if it can answer (it knows the dataset and the pinned version)."""
         view = self._views.get(dataset)
         if view is None or (version_id is not None and version_id not in view.statuses):
-            # Unknown here yet (created or pinned to a version new to this replica).
-            view = await refreshed_view(self._source, dataset)
-        view.check_table(table)
-        return view, view.version_to_read(version_id)
+            return None
+        return view
 
     async def read_one(
         self, dataset: str, table: str, key: str, version_id: str | None = None
     ) -> EntryRead:
-        view = self._views.get(dataset)
-        if view is None or version_id is not None:
-            view, version = await self._resolve(dataset, table, version_id)
-        else:  # the hot path: the active version of a known dataset, without another await
-            view.check_table(table)
-            version = view.version_to_read(None)
+        # One view answers the whole request: its version is the one read from.
+        view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
+        view.check_table(table)
+        version = view.version_to_read(version_id)
         value = await self._store.read(version, table, _check_key(key))
         return EntryRead(view, version, value)
 
     async def read_many(
         self, dataset: str, table: str, keys: Sequence[object], version_id: str | None = None
     ) -> EntriesRead:
-        view, version = await self._resolve(dataset, table, version_id)
+        view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
+        view.check_table(table)
+        version = view.version_to_read(version_id)
         if not keys:
             raise InvalidInput("at least one key is required", code="no-keys")
         if len(keys) > MAX_KEYS_PER_READ:

@@ -67,11 +67,12 @@ class DaprEntryStore:
 
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         stats = EntryStats()
-        written = await self._written(dataset, version_id)
+        prefix = keys.entries_of(version_id)
+        written = await self._written(version_id, await self._batch_count(dataset, version_id))
         for chunk in _chunks(written):
-            values = await self._get_many([f"e/{version_id}/{name}" for name in chunk])
+            values = await self._get_many([prefix + name for name in chunk])
             for name in chunk:
-                value = values.get(f"e/{version_id}/{name}")
+                value = values.get(prefix + name)
                 if value is not None:
                     table, _, key = name.partition("/")
                     stats.add(table, key, value)
@@ -79,28 +80,19 @@ class DaprEntryStore:
 
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         count = await self._batch_count(dataset, version_id)
-        written = await self._written(dataset, version_id)
-        doomed = [f"e/{version_id}/{name}" for name in written]
+        prefix = keys.entries_of(version_id)
+        doomed = [prefix + name for name in await self._written(version_id, count)]
         doomed += [keys.manifest(version_id, str(n)) for n in range(count)]
         for chunk in _chunks(doomed):
-            await self._client.execute_state_transaction(
-                self._store,
-                [
-                    TransactionalStateOperation(
-                        key, b"", operation_type=TransactionOperationType.delete
-                    )
-                    for key in chunk
-                ],
-            )
+            await self._client.execute_state_transaction(self._store, [_delete(k) for k in chunk])
 
     async def _batch_count(self, dataset: str, version_id: str) -> int:
         ledger = await self._actors.call(dataset, "batches", {"version_id": version_id})
         return int(ledger["count"])
 
-    async def _written(self, dataset: str, version_id: str) -> list[str]:
-        """Every "<table>/<key>" any batch of the version may have written."""
-        count = await self._batch_count(dataset, version_id)
-        manifests = [keys.manifest(version_id, str(n)) for n in range(count)]
+    async def _written(self, version_id: str, batches: int) -> list[str]:
+        """Every "<table>/<key>" any of the version's `batches` may have written."""
+        manifests = [keys.manifest(version_id, str(n)) for n in range(batches)]
         names: set[str] = set()
         for chunk in _chunks(manifests):
             for manifest in (await self._get_many(list(chunk))).values():

@@ -17,7 +17,12 @@ CATALOG = "c/datasets"
 
 
 def entry(version_id: str, table: str, key: str) -> str:
-    return f"e/{version_id}/{table}/{key}"
+    return f"{entries_of(version_id)}{table}/{key}"
+
+
+def entries_of(version_id: str) -> str:
+    """The prefix of the version's entry keys; a manifest lists "<table>/<key>" after it."""
+    return f"e/{version_id}/"
 
 
 def manifest(version_id: str, batch_id: str) -> str:
