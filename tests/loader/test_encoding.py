@@ -20,9 +20,7 @@ json_values = st.recursive(
     ),
     max_leaves=8,
 )
-RULES = EncodingRules(
-    "ds", frozenset({"a", "bb"}), "application/json", True, 1 << 20, ValueFormat.AUTO
-)
+RULES = EncodingRules("ds", frozenset({"a", "bb"}), "application/json", 1 << 20, ValueFormat.AUTO)
 SOURCE = Source("/in.jsonl", Format.JSONL, None, 0, 0)
 
 
@@ -68,7 +66,7 @@ def test_each_bad_key_is_found_whatever_the_batch_holds() -> None:
 
 
 def test_text_datasets_take_strings_only() -> None:
-    rules = EncodingRules("ds", frozenset({"a"}), "text/plain", False, 10, ValueFormat.AUTO)
+    rules = EncodingRules("ds", frozenset({"a"}), "text/plain", 10, ValueFormat.AUTO)
     batch = encode_batch(
         _raw([("a", "k1", "héllo"), ("a", "k2", 5), ("a", "k3", "x" * 11)]), SOURCE, rules
     )

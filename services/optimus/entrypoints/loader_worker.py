@@ -26,7 +26,6 @@ from optimus.adapters.dapr.actors import DatasetActors
 from optimus.adapters.dapr.entry_store import DaprEntryStore
 from optimus.adapters.dapr.fence import DaprWriteFence
 from optimus.adapters.dapr.names import DaprNames
-from optimus.domain.dataset import is_json
 from optimus.entrypoints.api.responses import error_body, json_response
 from optimus.loader.dapr_sink import DaprStateSink
 from optimus.loader.encoding import EncodingRules
@@ -83,14 +82,7 @@ def create_worker_app() -> FastAPI:
         plan = LoadPlan.from_json(chunk.plan)
         if not 0 <= chunk.source < len(plan.sources):
             return json_response(error_body("no such source in the plan", "invalid-input"), 400)
-        rules = EncodingRules(
-            dataset=plan.dataset,
-            tables=frozenset(chunk.tables),
-            content_type=chunk.content_type,
-            is_json=is_json(chunk.content_type),
-            max_value_bytes=plan.max_value_bytes,
-            value_format=plan.mapping.value_format,
-        )
+        rules = EncodingRules.of(plan, chunk.tables, chunk.content_type)
         sink = DaprStateSink(services.store, services.fence, plan.dataset, chunk.version_id)
         records: list[BatchRecord] = []
         progress = LogProgress()  # retries and a line every few seconds, in the worker's log

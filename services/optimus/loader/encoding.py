@@ -9,17 +9,19 @@ and digest the saved version must have (`optimus.domain.digest`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
+from optimus.domain.dataset import is_json
 from optimus.domain.digest import EntryStats, stats_of
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.loader.errors import BadRow
 from optimus.loader.mapping import ValueFormat
+from optimus.loader.plan import LoadPlan
 from optimus.loader.readers import RawBatch
 from optimus.loader.sources import Source
 
@@ -33,9 +35,23 @@ class EncodingRules:
     dataset: str
     tables: frozenset[str]
     content_type: str
-    is_json: bool
     max_value_bytes: int
     value_format: ValueFormat
+
+    @classmethod
+    def of(cls, plan: LoadPlan, tables: Iterable[str], content_type: str) -> EncodingRules:
+        """The rules of loading `plan` into a dataset of these tables and content type."""
+        return cls(
+            dataset=plan.dataset,
+            tables=frozenset(tables),
+            content_type=content_type,
+            max_value_bytes=plan.max_value_bytes,
+            value_format=plan.mapping.value_format,
+        )
+
+    @property
+    def is_json(self) -> bool:
+        return is_json(self.content_type)
 
     def encoder(self, text_values: bool) -> Encode:
         if not self.is_json:

@@ -21,7 +21,7 @@ from optimus.loader.encoding import EncodingRules
 from optimus.loader.errors import BadRow, LoadFailed, TooManyBadRows
 from optimus.loader.journal import Journal, JournalHeader, Recovered
 from optimus.loader.mapping import ValueFormat
-from optimus.loader.pipeline import PipelineSettings, load_sources
+from optimus.loader.pipeline import LoadTotals, PipelineSettings, load_sources
 from optimus.loader.plan import LoadPlan
 from optimus.loader.progress import LoadProgress
 from optimus.loader.retry import RetryPolicy, with_retries
@@ -238,63 +238,47 @@ class _Run:
     async def _load(
         self, dataset: Dataset, version_id: str, journal: Journal, recovered: Recovered
     ) -> tuple[BatchRecord, int, int]:
+        """Send every batch the journal lacks, through the API or the loader workers."""
         plan = recovered.header.plan
-        rules = EncodingRules(
-            dataset=dataset.name,
-            tables=frozenset(dataset.tables),
-            content_type=dataset.content_type,
-            is_json=is_json(dataset.content_type),
-            max_value_bytes=plan.max_value_bytes,
-            value_format=plan.mapping.value_format,
-        )
+        rules = EncodingRules.of(plan, dataset.tables, dataset.content_type)
+        loading: Awaitable[LoadTotals]
         if self.settings.workers_url is not None:
-            return await self._load_through_workers(dataset, version_id, journal, recovered)
-        sink = HttpSink(
-            self.client,
-            dataset.name,
-            version_id,
-            is_json=rules.is_json,
-            max_request_bytes=self.settings.max_request_bytes,
-        )
-        pipeline = PipelineSettings(
-            plan.mapping, rules, plan.limits, self.settings.concurrency, plan.max_bad_rows
-        )
-        writer = BatchWriter(sink, self.settings.retry, self.progress.note)
+            pool = WorkerPool(
+                self.settings.workers_url,
+                calls=self.settings.concurrency,
+                retry=self.settings.retry,
+            )
+            loading = pool.load(
+                plan,
+                version_id=version_id,
+                tables=list(dataset.tables),
+                content_type=dataset.content_type,
+                done=recovered.batches,
+                on_record=journal.record,
+                progress=self.progress,
+            )
+        else:
+            sink = HttpSink(
+                self.client,
+                dataset.name,
+                version_id,
+                is_json=rules.is_json,
+                max_request_bytes=self.settings.max_request_bytes,
+            )
+            loading = load_sources(
+                enumerate(plan.sources),
+                PipelineSettings(
+                    plan.mapping, rules, plan.limits, self.settings.concurrency, plan.max_bad_rows
+                ),
+                BatchWriter(sink, self.settings.retry, self.progress.note),
+                done=recovered.batches,
+                on_record=journal.record,
+                progress=self.progress,
+            )
         self.progress.start(float(sum(source.size for source in plan.sources)))
         try:
             async with journal.syncing():
-                totals = await load_sources(
-                    enumerate(plan.sources),
-                    pipeline,
-                    writer,
-                    done=recovered.batches,
-                    on_record=journal.record,
-                    progress=self.progress,
-                )
-        finally:
-            self.progress.stop()
-        return totals.as_record(), totals.batches_sent, totals.batches_skipped
-
-    async def _load_through_workers(
-        self, dataset: Dataset, version_id: str, journal: Journal, recovered: Recovered
-    ) -> tuple[BatchRecord, int, int]:
-        plan = recovered.header.plan
-        assert self.settings.workers_url is not None
-        pool = WorkerPool(
-            self.settings.workers_url, calls=self.settings.concurrency, retry=self.settings.retry
-        )
-        self.progress.start(float(sum(source.size for source in plan.sources)))
-        try:
-            async with journal.syncing():
-                totals = await pool.load(
-                    plan,
-                    version_id=version_id,
-                    tables=list(dataset.tables),
-                    content_type=dataset.content_type,
-                    done=recovered.batches,
-                    on_record=journal.record,
-                    progress=self.progress,
-                )
+                totals = await loading
         finally:
             self.progress.stop()
         return totals.as_record(), totals.batches_sent, totals.batches_skipped
