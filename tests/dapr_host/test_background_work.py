@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from dapr.aio.clients import DaprClient
 from dapr.conf import settings
@@ -12,15 +10,6 @@ from optimus.dapr_runtime import DaprCluster
 from tests.dapr_host.conftest import api_client
 from tests.support.api import Api
 from tests.support.dapr_optimus import start_api
-
-
-def wait_for(check, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 async def test_entries_of_a_discarded_version_are_deleted_from_the_store(
@@ -35,11 +24,7 @@ async def test_entries_of_a_discarded_version_are_deleted_from_the_store(
     api.load(dataset, doomed, "items", {"extra": 1})
     api.client.post(f"/versions/{doomed}/discard").raise_for_status()
 
-    purged = wait_for(
-        lambda: any(op["action"] == "PURGED" for op in api.version(doomed)["operation-log"]),
-        what="purge of the discarded version",
-    )
-    assert purged
+    api.wait_purged(doomed)
     monkeypatch.setattr(settings, "DAPR_HTTP_ENDPOINT", replica.http_endpoint)  # its health wait
     async with DaprClient(address=replica.grpc_endpoint) as client:
         keys = [f"e/{doomed}/items/k{n}" for n in range(300)] + [f"e/{doomed}/items/extra"]

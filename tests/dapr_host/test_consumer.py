@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from typing import Any
 
 import httpx
 
@@ -14,6 +13,7 @@ from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
 from tests.dapr_host.conftest import api_client
 from tests.support.api import Api
 from tests.support.dapr_optimus import optimus_api, start_api, wait_ready
+from tests.support.waiting import eventually
 
 CONSUMER = AppSpec(
     "optimus-consumer-example",
@@ -21,15 +21,6 @@ CONSUMER = AppSpec(
      "--host", "127.0.0.1", "--port", "{app_port}", "--log-level", "warning"],
     health_path="/healthcheck",
 )  # fmt: skip
-
-
-def eventually(check, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"not within {timeout}s")
 
 
 def published_events(consumer: AppReplica, dataset: str) -> list[dict]:

@@ -4,7 +4,6 @@ space comes back."""
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import httpx
@@ -36,16 +35,6 @@ def load_version(api: Api, dataset: str, tag: str) -> str:
     return version_id
 
 
-def wait_purged(api: Api, version_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        version = api.version(version_id)
-        if version["operation-log"][-1]["action"] == "PURGED":
-            return version
-        time.sleep(0.1)
-    raise AssertionError(f"{version_id} was not purged: {api.version(version_id)}")
-
-
 def test_discarded_and_evicted_versions_give_their_disk_space_back(tmp_path: Path) -> None:
     server = OptimusServer(tmp_path / "data", "--gc-grace-seconds", "0.5").start()
     try:
@@ -67,8 +56,8 @@ def test_discarded_and_evicted_versions_give_their_disk_space_back(tmp_path: Pat
         api.client.post(f"/versions/{discarded}/discard").raise_for_status()
         assert api.version(first)["status"] == "EVICTED"
 
-        wait_purged(api, first)
-        wait_purged(api, discarded)
+        api.wait_purged(first)
+        api.wait_purged(discarded)
         after_gc = disk_usage(rocksdb)
         print(
             f"\nrocksdb bytes: empty {empty:,}; one version of {ENTRIES:,} entries "

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.waiting import eventually
+
 FINAL_SAVE_STATES = {"SAVED", "FAILED", "DISCARDED"}
 
 
@@ -61,6 +63,16 @@ class Api:
                 return version
             time.sleep(0.02)
         raise AssertionError(f"version {version_id} still {version['status']} after {timeout}s")
+
+    def wait_purged(self, version_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        """The version, once garbage collection has deleted its entries."""
+
+        def purged() -> dict[str, Any] | None:
+            version = self.version(version_id)
+            actions = [op["action"] for op in version["operation-log"]]
+            return version if "PURGED" in actions else None
+
+        return eventually(purged, timeout=timeout, pause=0.1, what=f"purge of {version_id}")
 
     def publish(self, version_id: str) -> None:
         response = self.client.post(f"/versions/{version_id}/publish")
