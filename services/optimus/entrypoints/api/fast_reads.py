@@ -20,6 +20,7 @@ from optimus.entrypoints.api.entry_responses import (
     Rendered,
     render_entry,
     render_error,
+    version_headers,
 )
 from optimus.service_layer.reads import EntryRead, EntryReader
 
@@ -78,18 +79,21 @@ class FastEntryReads:
         if headers is None:
             if len(self._found_headers) >= _HEADER_CACHE_SIZE:
                 self._found_headers.clear()
-            rendered = render_entry(read, "")
-            headers = self._found_headers[cache_key] = _encoded(rendered)
+            found = version_headers(view, read.version_id)
+            headers = self._found_headers[cache_key] = _encoded(view.content_type, found)
         return headers
 
 
-def _encoded(rendered: Rendered) -> Headers:
-    headers = [(b"content-type", rendered.content_type.encode())]
-    headers.extend((name.encode(), value.encode()) for name, value in rendered.headers.items())
+def _encoded(content_type: str, others: dict[str, str]) -> Headers:
+    headers = [(b"content-type", content_type.encode())]
+    headers.extend((name.encode(), value.encode()) for name, value in others.items())
     return headers
 
 
 async def _send(send: Send, rendered: Rendered) -> None:
-    headers = [*_encoded(rendered), (b"content-length", b"%d" % len(rendered.body))]
+    headers = [
+        *_encoded(rendered.content_type, rendered.headers),
+        (b"content-length", b"%d" % len(rendered.body)),
+    ]
     await send({"type": "http.response.start", "status": rendered.status, "headers": headers})
     await send({"type": "http.response.body", "body": rendered.body})
