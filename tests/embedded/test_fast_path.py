@@ -1,0 +1,58 @@
+"""The fast single-key read path answers exactly as the documented FastAPI route does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from optimus.bootstrap import EmbeddedSettings, bootstrap_embedded
+from optimus.domain.policies import EvictionPolicy
+from optimus.entrypoints.api.app import create_app, create_fastapi
+
+PATHS = [
+    "/v1/datasets/ds/tables/t/entries/found",
+    "/v1/datasets/ds/tables/t/entries/missing",
+    "/v1/datasets/ds/tables/nope/entries/found",
+    "/v1/datasets/nope/tables/t/entries/found",
+    "/v1/datasets/ds/tables/t/entries/bad%20key",
+    "/v1/datasets/ds/tables/t/entries/found?version-id=unknown",
+    "/v1/datasets/ds/tables/t/entries/found?version-id={loading}",
+    "/v1/datasets/ds/tables/t/entries/found?version-id={saved}",
+]
+COMPARED_HEADERS = ("content-type", "x-version-id", "x-active-version-id")
+
+
+async def test_fast_path_and_route_give_the_same_responses(tmp_path: Path) -> None:
+    services = bootstrap_embedded(EmbeddedSettings(data_dir=tmp_path / "data"))
+    lifecycle = services.lifecycle
+    await services.background.start()
+    try:
+        await lifecycle.create_dataset(
+            "ds", ["t"], content_type="application/json", eviction_policy=EvictionPolicy(), by="t"
+        )
+        saved = await lifecycle.create_version("ds", label=None, verification_policy=None, by="t")
+        await services.loader.load("ds", saved.id, [{"key": "found", "value": {"a": 1}}], table="t")
+        await lifecycle.save(saved.id, by="t")
+        assert (await lifecycle.wait_saved(saved.id)).status == "SAVED"
+        await lifecycle.publish(saved.id, by="t")
+        loading = await lifecycle.create_version("ds", label=None, verification_policy=None, by="t")
+
+        fast = httpx.AsyncClient(
+            transport=httpx.ASGITransport(create_app(services)), base_url="http://t"
+        )
+        route = httpx.AsyncClient(
+            transport=httpx.ASGITransport(create_fastapi(services)), base_url="http://t"
+        )
+        statuses = set()
+        for template in PATHS:
+            path = template.format(loading=loading.id, saved=saved.id)
+            a, b = await fast.get(path), await route.get(path)
+            assert (a.status_code, a.content) == (b.status_code, b.content), path
+            for name in COMPARED_HEADERS:
+                assert a.headers.get(name) == b.headers.get(name), (path, name)
+            statuses.add(a.status_code)
+        assert statuses == {200, 400, 404, 409}
+    finally:
+        await services.background.stop()
+        services.close()
