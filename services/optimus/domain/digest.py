@@ -23,10 +23,14 @@ def _length_prefixed(text: str) -> bytes:
     return len(encoded).to_bytes(4, "big") + encoded
 
 
+def _hash(table_prefix: bytes, key: str, value: bytes) -> int:
+    message = table_prefix + _length_prefixed(key) + value
+    return int.from_bytes(blake2b(message, digest_size=32).digest(), "big")
+
+
 def entry_hash(table: str, key: str, value: bytes) -> int:
     """BLAKE2b-256 of len(table) table len(key) key value (lengths: 4 bytes, big-endian)."""
-    message = _length_prefixed(table) + _length_prefixed(key) + value
-    return int.from_bytes(blake2b(message, digest_size=32).digest(), "big")
+    return _hash(_length_prefixed(table), key, value)
 
 
 @dataclass(slots=True)
@@ -44,8 +48,7 @@ class EntryStats:
             prefix = self._tables[table] = _length_prefixed(table)
             self.counts.setdefault(table, 0)
         self.counts[table] += 1
-        digest = blake2b(prefix + _length_prefixed(key) + value, digest_size=32).digest()
-        self.digest_sum = (self.digest_sum + int.from_bytes(digest, "big")) % _MODULUS
+        self.digest_sum = (self.digest_sum + _hash(prefix, key, value)) % _MODULUS
 
     def merge(self, other: EntryStats) -> None:
         for table, count in other.counts.items():

@@ -42,8 +42,3 @@ def validate_name(kind: str, value: object, *, max_length: int = MAX_NAME_LENGTH
             f"{kind} {value!r} has characters outside [A-Za-z0-9-_.]", field=kind, value=value
         )
     return value
-
-
-def validate_key(value: object) -> str:
-    """Return `value` if it is a valid entry key, else raise a precise error."""
-    return validate_name("key", value, max_length=MAX_KEY_LENGTH)

@@ -54,16 +54,3 @@ class SaveRequest(TransitionRequest):
         description="Replaces the policy given at creation: the producer may know the count "
         "or digest of its input only once it has read it all.",
     )
-
-
-class EntryIn(BaseModel):
-    key: str
-    value: Any
-
-
-class TableEntryIn(EntryIn):
-    table: str
-
-
-class KeyIn(BaseModel):
-    key: str
