@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import threading
 import time
 
@@ -14,7 +16,7 @@ from optimus.dapr_runtime import DaprCluster
 from optimus.domain.digest import stats_of
 from tests.dapr_host.conftest import api_client, kill_and_restart
 from tests.support.api import Api
-from tests.support.dapr_optimus import start_api
+from tests.support.dapr_optimus import start_api, wait_ready
 
 BATCHES = 60
 BATCH_SIZE = 200
@@ -117,3 +119,26 @@ def test_kill_mid_publish_keeps_one_published_version(
     assert active in {last, versions[(versions.index(last) + 1) % 3]}
     read = api.get(dataset, "items", "k")
     assert (read.headers["x-version-id"], read.json()) == (active, versions.index(active))
+
+
+def test_reads_answer_503_while_the_sidecar_is_away(redis_cluster: DaprCluster) -> None:
+    """Consumers get a retryable JSON 503, not a bare 500, and reads resume with the sidecar."""
+    replica = start_api(redis_cluster)
+    api = Api(api_client(replica))
+    dataset = api.create_dataset()
+    api.publish_new(dataset, "items", {f"k{i}": i for i in range(20)})
+    assert api.get(dataset, "items", "k0").status_code == 200  # warm: the view is loaded
+
+    os.killpg(replica.daprd.pid, signal.SIGKILL)
+    replica.daprd.stop()
+    one = api.get(dataset, "items", "k1")  # never read: not in the replica's entry cache
+    many = api.get_many(dataset, "items", ["k2", "k3"])
+    for response in (one, many):
+        assert response.status_code == 503, response.text
+        assert response.json()["code"] == "unavailable"
+        assert response.headers["retry-after"] == "1"
+
+    replica.daprd.start()
+    wait_ready(replica)
+    assert api.get(dataset, "items", "k1").json() == 1
+    assert api.get_many(dataset, "items", ["k2", "k3"]).json()["data"] == {"k2": 2, "k3": 3}

@@ -59,4 +59,4 @@ def create_fastapi(services: Services) -> FastAPI:
 
 
 def create_app(services: Services) -> ASGIApp:
-    return FastEntryReads(create_fastapi(services), services.reader)
+    return FastEntryReads(create_fastapi(services), services.reader, services.max_request_bytes)

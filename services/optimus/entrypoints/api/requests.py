@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import orjson
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from starlette.types import Receive
 
 from optimus.domain.errors import InvalidInput, TooLarge
 from optimus.service_layer.services import Services
@@ -26,16 +27,24 @@ def caller(request: Request) -> str:
     return request.headers.get(USER_HEADER) or ANONYMOUS
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+async def receive_body(receive: Receive, declared_length: str | None, limit: int) -> bytes:
+    """The whole body from ASGI messages, refused (413) as soon as it exceeds `limit`."""
+    if declared_length and declared_length.isdigit() and int(declared_length) > limit:
         raise TooLarge(f"the request body exceeds {limit} bytes", limit=limit)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            return body
+        body += message.get("body", b"")
         if len(body) > limit:
             raise TooLarge(f"the request body exceeds {limit} bytes", limit=limit)
-    return bytes(body)
+        if not message.get("more_body", False):
+            return body
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    return await receive_body(request.receive, request.headers.get("content-length"), limit)
 
 
 def parse_json(body: bytes) -> Any:
@@ -52,6 +61,16 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
             raise InvalidInput("the request body is empty; a JSON body is required")
         return None
     return parse_json(body)
+
+
+def keys_to_read(body: bytes, query_keys: list[str] | None) -> list[object]:
+    """The keys of a get-many: a JSON body [{"key": …}, …] as Optimus sends, else ?key=…"""
+    if not body.strip():
+        return list(query_keys or ())
+    items = parse_json(body)
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise InvalidInput('the body must be a JSON array [{"key": "k1"}, …]')
+    return [item.get("key") for item in items]
 
 
 def required_version_id(version_id: str | None, version: str | None) -> str:

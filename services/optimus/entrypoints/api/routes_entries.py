@@ -9,7 +9,7 @@ from optimus.domain.errors import InvalidInput
 from optimus.entrypoints.api.entry_responses import Rendered, render_entries, render_entry
 from optimus.entrypoints.api.requests import (
     json_body,
-    parse_json,
+    keys_to_read,
     read_body,
     required_version_id,
     services,
@@ -154,12 +154,6 @@ async def read_entries(
     key: list[str] | None = Query(None, description="Keys to read, when there is no body."),
 ) -> Response:
     body = await read_body(request, services(request).max_request_bytes)
-    if body.strip():
-        items = parse_json(body)
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise InvalidInput('the body must be a JSON array [{"key": "k1"}, …]')
-        keys = [item.get("key") for item in items]
-    else:
-        keys = key or []
+    keys = keys_to_read(body, key)
     read = await services(request).reader.read_many(dataset, table, keys, version_id)
     return _response(render_entries(read))

@@ -89,4 +89,4 @@ def create_dapr_app(services: Services, background: DaprBackground) -> ASGIApp:
     app.add_exception_handler(AioRpcError, _sidecar_error)
     app.add_exception_handler(DaprGrpcError, _sidecar_error)
 
-    return FastEntryReads(app, services.reader)
+    return FastEntryReads(app, services.reader, services.max_request_bytes)
