@@ -9,6 +9,7 @@ from starlette.types import ASGIApp
 
 from optimus.adapters.clock import SystemClock
 from optimus.adapters.event_log import EventLog
+from optimus.adapters.malloc import limit_arenas
 from optimus.adapters.rocksdb import RocksDatasetStore, RocksEntryStore, open_database
 from optimus.service_layer.embedded_host import EmbeddedHost
 from optimus.service_layer.lifecycle import VersionLifecycle
@@ -41,6 +42,7 @@ class EmbeddedSettings:
 
 def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     """Everything in this process, on local disk under `settings.data_dir`."""
+    limit_arenas(1)  # before RocksDB starts its threads
     db = open_database(settings.data_dir / "rocksdb", block_cache_bytes=settings.block_cache_bytes)
     clock = SystemClock()
     views = ReadViews()
@@ -50,6 +52,11 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     jobs = LocalJobs(host, entries, in_flight, clock, settings.collector)
     host.add_listener(EventLog())
     host.add_listener(jobs)
+
+    def close() -> None:
+        entries.close()  # its reader threads first: they use the database
+        db.close()
+
     return Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),
@@ -57,7 +64,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         reader=EntryReader(host, entries),
         background=jobs,
         max_request_bytes=settings.max_request_bytes,
-        close=db.close,
+        close=close,
     )
 
 

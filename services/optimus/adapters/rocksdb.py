@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
@@ -42,6 +43,7 @@ _ENTRY = b"e\x00"
 _SEP = b"\x00"
 # Reads of at least this many keys are looked up in worker threads, in chunks of this size.
 _THREADED_READ_KEYS = 50
+_READ_THREADS = 2
 
 
 def open_database(
@@ -103,6 +105,13 @@ class RocksEntryStore:
     def __init__(self, db: Rdict) -> None:
         self._db = db
         self._write_options = _durable()
+        # Few threads: each one that allocates gets its own malloc arena, and blocks
+        # read into the cache by many threads fragment the heap (measured: 6 threads
+        # took the 5M-key server from 168 to 235 MiB).
+        self._readers = ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="rocksdb-read")
+
+    def close(self) -> None:
+        self._readers.shutdown()
 
     async def write(self, batch: Batch) -> None:
         prefix = _ENTRY + batch.version_id.encode() + _SEP
@@ -128,7 +137,10 @@ class RocksEntryStore:
             raw_keys[i : i + _THREADED_READ_KEYS]
             for i in range(0, len(raw_keys), _THREADED_READ_KEYS)
         ]
-        parts = await asyncio.gather(*(asyncio.to_thread(self._db.get, c) for c in chunks))
+        loop = asyncio.get_running_loop()
+        parts = await asyncio.gather(
+            *(loop.run_in_executor(self._readers, self._db.get, chunk) for chunk in chunks)
+        )
         return [value for part in parts for value in part]
 
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
