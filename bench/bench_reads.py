@@ -71,7 +71,7 @@ def run(scale: Scale, optimus: Server, bare: Server, api: Api, dataset: str) -> 
     single(bare, 1)
     single(optimus, 2)
     many(1)
-    bare_runs, single_runs, many_runs, alone_runs, burn_runs = [], [], [], [], []
+    bare_runs, single_runs, many_runs, eight_runs, alone_runs, burn_runs = [], [], [], [], [], []
     for number in range(1, scale.runs + 1):
         wait_for_quiet()
         bare_runs.append(single(bare, scale.wrk_seconds))
@@ -79,6 +79,7 @@ def run(scale: Scale, optimus: Server, bare: Server, api: Api, dataset: str) -> 
         single_runs.append(single(optimus, scale.wrk_seconds))
         wait_for_quiet()
         many_runs.append(many(scale.wrk_seconds))
+        eight_runs.append(many(scale.wrk_seconds / 2, connections=8))
         # One connection: the service time of a get-many, without queueing behind 31 others.
         alone_runs.append(many(scale.wrk_seconds / 2, connections=1))
         # The bare endpoint spending the CPU that get-many just spent per request: the
@@ -108,6 +109,7 @@ def run(scale: Scale, optimus: Server, bare: Server, api: Api, dataset: str) -> 
         "bare_asgi": bare_figures,
         "single_key": single_figures,
         "get_many": {"keys_per_request": scale.get_many_keys, **many_figures},
+        "get_many_8_connections": summarize(eight_runs, rounds),
         "get_many_one_connection": summarize(alone_runs, rounds),
         "bare_asgi_same_cpu_as_get_many": summarize(burn_runs, rounds),
         "ratios": {
