@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from optimus.domain.errors import InvalidInput
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
@@ -13,8 +14,7 @@ from optimus.service_layer.views import DatasetView, ViewSource, refreshed_view
 MAX_KEYS_PER_READ = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class EntryRead:
+class EntryRead(NamedTuple):  # a NamedTuple: made once per single-key read, cheaply
     view: DatasetView
     version_id: str
     value: bytes | None

@@ -78,14 +78,28 @@ class FastEntryReads:
     async def _serve_one(
         self, scope: Scope, receive: Receive, send: Send, dataset: str, table: str, key: str
     ) -> None:
+        # The hottest path of the product: written flat, without helper coroutines.
+        query = scope["query_string"]
         try:
-            response = await self._read_one(scope, dataset, table, key)
+            version_id = _version_id(_query(query)) if query else None
+            # Uvicorn has already percent-decoded the path.
+            read = await self._reader.read_one(dataset, table, key, version_id)
+        except OptimusError as exc:
+            status, headers, body = _response(render_error(exc))
         except Exception:
             # Not an Optimus error (the Dapr sidecar is away, …): the FastAPI route
             # meets it again, and its exception handlers know how to answer it.
             await self.app(scope, receive, send)
             return
-        await _send(send, *response)
+        else:
+            body = read.value
+            if body is None:
+                status, headers, body = _response(render_entry(read, key))
+            else:
+                status = 200
+                headers = [*self._headers_of(read), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def _serve_many(
         self, scope: Scope, receive: Receive, send: Send, dataset: str, table: str
@@ -101,18 +115,6 @@ class FastEntryReads:
             await self.app(scope, _replay(body), send)
             return
         await _send(send, *response)
-
-    async def _read_one(self, scope: Scope, dataset: str, table: str, key: str) -> Response:
-        try:
-            version_id = _version_id(_query(scope["query_string"]))
-            # Uvicorn has already percent-decoded the path.
-            read = await self._reader.read_one(dataset, table, key, version_id)
-        except OptimusError as exc:
-            return _response(render_error(exc))
-        if read.value is None:
-            return _response(render_entry(read, key))
-        headers = [*self._headers_of(read), (b"content-length", b"%d" % len(read.value))]
-        return 200, headers, read.value
 
     async def _read_many(self, scope: Scope, body: bytes, dataset: str, table: str) -> Response:
         try:
