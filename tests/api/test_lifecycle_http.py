@@ -116,6 +116,19 @@ def test_get_many_reports_found_and_missing_keys(api: Api, client: httpx.Client)
     assert bodyless.json()["keys-missing"] == 1
 
 
+def test_large_get_many_answers_every_key(api: Api) -> None:
+    """Hundreds of keys (looked up in chunks, on threads by the embedded host), missing
+    ones and duplicates among them, still answer key for key."""
+    name = api.create_dataset()
+    api.publish_new(name, "items", {f"k{i:03d}": i for i in range(0, 300, 2)})
+    asked = [f"k{i:03d}" for i in range(300)] + ["k000", "k001"]
+    many = api.get_many(name, "items", asked)
+    assert many.status_code == 200
+    body = many.json()
+    assert body["data"] == {f"k{i:03d}": i for i in range(0, 300, 2)}
+    assert (body["keys-found"], body["keys-missing"]) == (150, 150)
+
+
 def test_versions_are_listed_and_carry_their_operation_log(api: Api, client: httpx.Client) -> None:
     name = api.create_dataset()
     v1 = api.publish_new(name, "items", {"k": 1}, label="first")
