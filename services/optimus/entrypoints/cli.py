@@ -70,7 +70,11 @@ def serve(
     ] = DaprSettings().refresh_interval_s,
     read_cache_mb: Annotated[
         int,
-        typer.Option(help="With --dapr: memory for recently read entries, per replica."),
+        typer.Option(
+            min=1,
+            help="Memory for reads: RocksDB's block cache (embedded), or recently read "
+            "entries (--dapr, per replica).",
+        ),
     ] = DaprSettings().read_cache_bytes >> 20,
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
@@ -93,7 +97,10 @@ def serve(
         try:
             services = bootstrap_embedded(
                 EmbeddedSettings(
-                    data_dir=data_dir, limits=limits, collector=CollectorSettings(grace_ms=grace_ms)
+                    data_dir=data_dir,
+                    limits=limits,
+                    collector=CollectorSettings(grace_ms=grace_ms),
+                    block_cache_bytes=read_cache_mb << 20,
                 )
             )
         except Exception as exc:  # RocksDB refuses a data dir that another process holds
