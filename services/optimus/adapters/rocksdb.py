@@ -24,6 +24,7 @@ from rocksdict import (
     BlockBasedIndexType,
     BlockBasedOptions,
     Cache,
+    CompactOptions,
     DataBlockIndexType,
     Options,
     Rdict,
@@ -96,6 +97,14 @@ def _durable() -> WriteOptions:
     return options
 
 
+def _compaction() -> CompactOptions:
+    # Not exclusive: automatic compactions go on meanwhile, so that loads into other
+    # versions don't stall on level-0 files while a large version is compacted.
+    options = CompactOptions()
+    options.set_exclusive_manual_compaction(False)
+    return options
+
+
 def _version_range(version_id: str) -> tuple[bytes, bytes]:
     start = _ENTRY + version_id.encode() + _SEP
     return start, start[:-1] + b"\x01"
@@ -155,7 +164,7 @@ class RocksEntryStore:
         # level, so that a read of it looks in one file instead of every L0 file.
         self._db.flush()
         start, end = _version_range(version_id)
-        self._db.compact_range(start, end)
+        self._db.compact_range(start, end, _compaction())
         options = ReadOptions()
         options.set_iterate_upper_bound(end)
         options.fill_cache(False)
@@ -169,7 +178,7 @@ class RocksEntryStore:
     def _delete_range(self, version_id: str) -> None:
         start, end = _version_range(version_id)
         self._db.delete_range(start, end, self._write_options)
-        self._db.compact_range(start, end)
+        self._db.compact_range(start, end, _compaction())
 
 
 class RocksDatasetStore:
