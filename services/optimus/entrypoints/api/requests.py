@@ -31,16 +31,20 @@ async def receive_body(receive: Receive, declared_length: str | None, limit: int
     """The whole body from ASGI messages, refused (413) as soon as it exceeds `limit`."""
     if declared_length and declared_length.isdigit() and int(declared_length) > limit:
         raise TooLarge(f"the request body exceeds {limit} bytes", limit=limit)
-    body = b""
+    chunks: list[bytes] = []  # joined once: adding them up would copy a large body many times
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":  # the client went away
-            return body
-        body += message.get("body", b"")
-        if len(body) > limit:
+            break
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
             raise TooLarge(f"the request body exceeds {limit} bytes", limit=limit)
         if not message.get("more_body", False):
-            return body
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
