@@ -104,26 +104,20 @@ class FastEntryReads:
     async def _serve_many(
         self, scope: Scope, receive: Receive, send: Send, dataset: str, table: str
     ) -> None:
+        body = b""
         try:
             body = await receive_body(receive, _content_length(scope), self._max_request_bytes)
-        except OptimusError as exc:
-            await _send(send, *_response(render_error(exc)))
-            return
-        try:
-            response = await self._read_many(scope, body, dataset, table)
-        except Exception:
-            await self.app(scope, _replay(body), send)
-            return
-        await _send(send, *response)
-
-    async def _read_many(self, scope: Scope, body: bytes, dataset: str, table: str) -> Response:
-        try:
             query = _query(scope["query_string"])
             keys = keys_to_read(body, query.get("key"))
             read = await self._reader.read_many(dataset, table, keys, _version_id(query))
-            return _response(render_entries(read))
+            response = _response(render_entries(read))
         except OptimusError as exc:
-            return _response(render_error(exc))
+            response = _response(render_error(exc))
+        except Exception:
+            # As for a single key; the body was read, so FastAPI is given it again.
+            await self.app(scope, _replay(body), send)
+            return
+        await _send(send, *response)
 
     def _headers_of(self, read: EntryRead) -> Headers:
         view = read.view
