@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import sys
-import time
-
-import httpx
 
 from optimus.adapters.dapr.names import API_APP_ID
 from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
+from tests.support.waiting import answers_200, eventually
 
 
 def optimus_api(*extra_args: str) -> AppSpec:
@@ -22,15 +20,9 @@ def optimus_api(*extra_args: str) -> AppSpec:
 
 def wait_ready(replica: AppReplica, timeout: float = 60.0) -> AppReplica:
     """Until the replica has joined placement and loaded its dataset views."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{replica.app_url}/readyz", timeout=2).status_code == 200:
-                return replica
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{replica.name} not ready after {timeout}s")
+    url = f"{replica.app_url}/readyz"
+    eventually(lambda: answers_200(url), timeout=timeout, pause=0.1, what=f"{replica.name} ready")
+    return replica
 
 
 def start_api(cluster: DaprCluster, *extra_args: str) -> AppReplica:

@@ -9,9 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 from tests.support.ports import free_port
+from tests.support.waiting import answers_200
 
 
 class OptimusServer:
@@ -47,11 +46,8 @@ class OptimusServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"optimus serve exited:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/healthcheck", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
+            if answers_200(f"{self.url}/healthcheck", timeout=1):
+                return self
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"optimus serve did not become healthy:\n{self.log_tail()}")

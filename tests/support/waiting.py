@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import httpx
+
 T = TypeVar("T")
 
 
@@ -19,3 +21,11 @@ def eventually(
             return value
         time.sleep(pause)
     raise AssertionError(f"{what} not met within {timeout}s")
+
+
+def answers_200(url: str, timeout: float = 2.0) -> bool:
+    """True if `url` answers 200 now; False if it answers otherwise or not at all."""
+    try:
+        return httpx.get(url, timeout=timeout).status_code == 200
+    except httpx.TransportError:
+        return False
