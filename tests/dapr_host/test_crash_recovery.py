@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import random
 import signal
-import threading
 import time
 
-import httpx
 import orjson
 import pytest
 
@@ -17,6 +15,7 @@ from optimus.domain.digest import stats_of
 from tests.dapr_host.conftest import api_client, kill_and_restart
 from tests.support.api import Api
 from tests.support.dapr_optimus import start_api, wait_ready
+from tests.support.under_fire import BatchSenders, PublishInTurn
 
 BATCHES = 60
 BATCH_SIZE = 200
@@ -37,28 +36,11 @@ def test_kill_mid_load_loses_no_acknowledged_batch(redis_cluster: DaprCluster, v
     version_id = api.create_version(dataset)
     path = f"{replica.app_url}/v1/datasets/{dataset}/tables/items/entries"
     all_batches = batches()
-    acknowledged: set[int] = set()
-
-    def send(worker: int) -> None:
-        with httpx.Client(timeout=30) as client:
-            for index in range(worker, BATCHES, 3):
-                try:
-                    response = client.post(
-                        path, params={"version-id": version_id}, json=all_batches[index]
-                    )
-                except httpx.TransportError:
-                    continue
-                if response.status_code == 201:
-                    acknowledged.add(index)
-
-    workers = [threading.Thread(target=send, args=(w,)) for w in range(3)]
-    for worker in workers:
-        worker.start()
-    while len(acknowledged) < 10:
-        time.sleep(0.005)
+    senders = BatchSenders(path, version_id, all_batches, threads=3).start()
+    senders.wait_for(10)
     kill_and_restart(replica, victim)
-    for worker in workers:
-        worker.join()
+    senders.join()
+    acknowledged = senders.acknowledged
     assert len(acknowledged) < BATCHES, "the kill must land mid-load"
 
     api = Api(api_client(replica))
@@ -88,27 +70,10 @@ def test_kill_mid_publish_keeps_one_published_version(
     api = Api(api_client(replica))
     dataset = api.create_dataset()
     versions = [api.publish_new(dataset, "items", {"k": n}) for n in range(3)]
-    acknowledged: list[str] = []
-    stop = threading.Event()
-
-    def publish_in_turn() -> None:
-        with httpx.Client(base_url=f"{replica.app_url}/v1", timeout=30) as client:
-            n = 0
-            while not stop.is_set():
-                try:
-                    response = client.post(f"/versions/{versions[n % 3]}/publish")
-                except httpx.TransportError:
-                    return
-                if response.status_code == 202:
-                    acknowledged.append(versions[n % 3])
-                n += 1
-
-    thread = threading.Thread(target=publish_in_turn)
-    thread.start()
+    publisher = PublishInTurn(f"{replica.app_url}/v1", versions).start()
     time.sleep(random.uniform(0.2, 0.6))
     kill_and_restart(replica, victim)
-    stop.set()
-    thread.join()
+    acknowledged = publisher.stop()
 
     api = Api(api_client(replica))
     listed = api.client.get("/versions", params={"dataset": dataset}).json()

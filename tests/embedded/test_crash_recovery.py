@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from optimus.domain.digest import stats_of
 from tests.support.api import Api
 from tests.support.server import OptimusServer
+from tests.support.under_fire import BatchSenders, PublishInTurn
 
 LEGAL = {"AWAITING_ENTRIES", "SAVING", "SAVED", "PUBLISHED", "DISCARDED", "FAILED", "EVICTED"}
 
@@ -57,30 +57,12 @@ def test_kill_during_parallel_load_loses_no_acknowledged_batch(server: OptimusSe
     dataset = api.create_dataset()
     version_id = api.create_version(dataset)
     all_batches = batches(count=240, size=250)
-    acknowledged: set[int] = set()
     path = f"/datasets/{dataset}/tables/items/entries"
-    url = server.base_url + path
-
-    def send(worker: int) -> None:
-        with httpx.Client(timeout=30) as client:
-            for index in range(worker, len(all_batches), 4):
-                try:
-                    response = client.post(
-                        url, params={"version-id": version_id}, json=all_batches[index]
-                    )
-                except httpx.TransportError:
-                    return  # the server died under us
-                if response.status_code == 201:
-                    acknowledged.add(index)
-
-    workers = [threading.Thread(target=send, args=(w,)) for w in range(4)]
-    for worker in workers:
-        worker.start()
-    while len(acknowledged) < 40:
-        time.sleep(0.005)
+    senders = BatchSenders(server.base_url + path, version_id, all_batches, threads=4).start()
+    senders.wait_for(40)
     server.kill()
-    for worker in workers:
-        worker.join()
+    senders.join()
+    acknowledged = senders.acknowledged
     assert 40 <= len(acknowledged) < len(all_batches), "the kill must land mid-load"
 
     api = restart(server)
@@ -100,39 +82,16 @@ def test_kill_during_parallel_load_loses_no_acknowledged_batch(server: OptimusSe
     assert version["digest"] == expected.digest  # the same as an uninterrupted load
 
 
-def publish_in_turn(
-    client: httpx.Client, versions: list[str], stop: threading.Event, acknowledged: list[str]
-) -> None:
-    n = 0
-    while not stop.is_set():
-        target = versions[n % len(versions)]
-        try:
-            response = client.post(f"/versions/{target}/publish")
-        except httpx.TransportError:
-            return  # the server died under us
-        if response.status_code == 202:
-            acknowledged.append(target)
-        n += 1
-
-
 def test_kill_during_publishes_keeps_exactly_one_published_version(server: OptimusServer) -> None:
     api = Api(httpx.Client(base_url=server.base_url, timeout=30))
     dataset = api.create_dataset()
     versions = [api.publish_new(dataset, "items", {"k": n}) for n in range(3)]
     rng = random.Random(11)
     for _ in range(5):
-        acknowledged: list[str] = []
-        stop = threading.Event()
-
-        client = httpx.Client(base_url=server.base_url, timeout=30)
-        thread = threading.Thread(
-            target=publish_in_turn, args=(client, versions, stop, acknowledged)
-        )
-        thread.start()
+        publisher = PublishInTurn(server.base_url, versions).start()
         time.sleep(rng.uniform(0.05, 0.4))
         server.kill()
-        stop.set()
-        thread.join()
+        acknowledged = publisher.stop()
         assert acknowledged, "some publishes must have been acknowledged before the kill"
 
         api = restart(server)
