@@ -114,6 +114,11 @@ def run(scale: Scale, optimus: Server, bare: Server, api: Api, dataset: str) -> 
         "bare_asgi_same_cpu_as_get_many": summarize(burn_runs, rounds),
         "ratios": {
             "single_rps_vs_bare": round(single_figures["rps"] / bare_figures["rps"], 3),
+            # Each round's single-key run over the bare run just before it: their spread
+            # shows how much of the quoted ratio is the machine's noise.
+            "single_rps_vs_bare_by_round": [
+                round(single_runs[i].rps / bare_runs[i].rps, 3) for i in rounds
+            ],
             "single_cpu_vs_bare": round(
                 single_figures["server_cpu_us_per_request"]
                 / bare_figures["server_cpu_us_per_request"],
