@@ -9,7 +9,7 @@ from starlette.types import ASGIApp
 
 from optimus.adapters.clock import SystemClock
 from optimus.adapters.event_log import EventLog
-from optimus.adapters.malloc import limit_arenas
+from optimus.adapters.malloc import fix_mmap_threshold, limit_arenas
 from optimus.adapters.rocksdb import RocksDatasetStore, RocksEntryStore, open_database
 from optimus.service_layer.embedded_host import EmbeddedHost
 from optimus.service_layer.lifecycle import VersionLifecycle
@@ -43,6 +43,7 @@ class EmbeddedSettings:
 def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     """Everything in this process, on local disk under `settings.data_dir`."""
     limit_arenas(1)  # before RocksDB starts its threads
+    fix_mmap_threshold(128 << 10)  # glibc's initial threshold, kept
     db = open_database(settings.data_dir / "rocksdb", block_cache_bytes=settings.block_cache_bytes)
     clock = SystemClock()
     views = ReadViews()
