@@ -7,13 +7,16 @@ memtables) and RssFile (mapped files: code and libraries).
 
 Phases: idle on an empty data dir; loading the dataset (REST, then save and publish);
 serving random single-key reads and get-many from the server that loaded it; then
-the same after a restart on that data dir (what a server sees after a deploy).
+the same after a restart on that data dir (what a server sees after a deploy); then
+the nightly case: the next version of the same size loaded, saved and published
+while readers go on reading.
 
     .venv/bin/python bench/bench_memory.py [--quick]
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -23,6 +26,7 @@ from common import (
     Api,
     MemorySampler,
     Server,
+    WrkResult,
     load_dataset,
     log,
     mib,
@@ -71,6 +75,43 @@ def _serve(server: Server, scale: Scale) -> dict[str, Any]:
     }
 
 
+def _load_while_serving(server: Server, scale: Scale) -> dict[str, Any]:
+    """The next version loaded, saved and published under random single-key reads."""
+    entries = f"/v1/datasets/{DATASET}/tables/{TABLE}/entries"
+    loading = threading.Event()
+    loading.set()
+    reads: list[WrkResult] = []
+
+    def read() -> None:
+        while loading.is_set():
+            reads.append(
+                run_wrk(
+                    server,
+                    "/",
+                    BENCH / "lua" / "random_key.lua",
+                    [entries + "/", str(scale.memory_keys)],
+                    duration_s=2,
+                )
+            )
+
+    reader = threading.Thread(target=read, name="readers")
+    reader.start()
+    api = Api(server)
+    try:
+        loaded = load_dataset(server, api, DATASET, scale.memory_keys, label="memory-next")
+    finally:
+        loading.clear()
+        reader.join()
+        api.close()
+    if any(r.errors for r in reads):
+        raise RuntimeError(f"reads failed while loading: {sum(r.errors for r in reads)} errors")
+    return {
+        "peak_rss_bytes": loaded["peak_rss_bytes"],
+        "load": {k: v for k, v in loaded.items() if k != "version_id"},
+        "reads_during_load": [r.as_dict() for r in reads],
+    }
+
+
 def run(scale: Scale, data_dir: Any) -> dict[str, Any]:
     server = optimus_server(data_dir).start()
     idle_empty = _idle(server)
@@ -85,6 +126,7 @@ def run(scale: Scale, data_dir: Any) -> dict[str, Any]:
     server = optimus_server(data_dir).start()
     idle_loaded = _idle(server)
     serving_restarted = _serve(server, scale)
+    next_version = _load_while_serving(server, scale)
     server.stop()
 
     peaks = [serving_loader["peak"], serving_restarted["peak"]]
@@ -92,7 +134,8 @@ def run(scale: Scale, data_dir: Any) -> dict[str, Any]:
     log(
         f"memory: idle {mib(idle_empty['VmRSS'])} MiB, loading peak "
         f"{mib(loaded['peak_rss_bytes'])} MiB, serving peak {mib(serving_peak['VmRSS'])} MiB "
-        f"(before restart {mib(peaks[0]['VmRSS'])}, after {mib(peaks[1]['VmRSS'])})"
+        f"(before restart {mib(peaks[0]['VmRSS'])}, after {mib(peaks[1]['VmRSS'])}), "
+        f"loading the next version while serving {mib(next_version['peak_rss_bytes'])} MiB"
     )
     return {
         "dataset_keys": scale.memory_keys,
@@ -104,6 +147,7 @@ def run(scale: Scale, data_dir: Any) -> dict[str, Any]:
         "idle_loaded": idle_loaded,
         "serving_after_restart": serving_restarted,
         "serving_peak": serving_peak,
+        "next_version_while_serving": next_version,
     }
 
 

@@ -154,6 +154,7 @@ def _memory_rows(memory: dict[str, Any]) -> list[Row]:
     idle, loaded, serving = memory["idle_empty"], memory["idle_loaded"], memory["serving_peak"]
     before = memory["serving_before_restart"]["single_key"]
     after = memory["serving_after_restart"]["single_key"]
+    nightly = memory["next_version_while_serving"]
     return [
         Row(
             f"server RSS serving {memory['dataset_keys']:,} keys (peak)",
@@ -168,6 +169,14 @@ def _memory_rows(memory: dict[str, Any]) -> list[Row]:
         Row(
             "server RSS while loading it (peak)",
             f"{memory['loading_peak_rss'] / MIB:.0f} MiB",
+        ),
+        Row(
+            "server RSS loading the next version while serving (peak)",
+            f"{nightly['peak_rss_bytes'] / MIB:.0f} MiB",
+            f"{len(nightly['reads_during_load'])} wrk runs of 2 s meanwhile",
+            "",
+            "< 200 MB",
+            _verdict(nightly["peak_rss_bytes"] < 200e6),
         ),
         Row(
             f"GET 1 key on {memory['dataset_keys']:,} keys, server CPU per request",
