@@ -57,14 +57,15 @@ def open_database(
 
     Memory stays bounded whatever the data size: memtables, index blocks and
     filters are all charged to the block cache. Index keys are delta-encoded,
-    so the index of a 64 MB table file is ~120 KB, cached like a data block: a
-    point read takes one index block and one data block from the cache.
+    so a 64 MB table file's index is small (~120 KB with 100-byte values) and is
+    cached like a data block: a point read takes one index block and one data
+    block from the cache.
     """
     path.mkdir(parents=True, exist_ok=True)
     # HyperClockCache: lookups without a shard mutex or LRU-list upkeep, which a
-    # point read pays twice (index block, data block). Served
-    # single-key reads of 1M keys: 9% less CPU than the LRU cache (bench/RESULTS.md).
-    # Charge 0: RocksDB estimates the size of entries itself.
+    # point read pays twice (index block, data block). Served single-key reads of
+    # 1M keys: 9% less CPU than the LRU cache (bench/RESULTS.md). Charge 0: RocksDB
+    # estimates the size of entries itself.
     cache = Cache.new_hyper_clock_cache(block_cache_bytes, 0)
     table = BlockBasedOptions()
     table.set_block_cache(cache)
