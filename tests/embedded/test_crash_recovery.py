@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import orjson
-import pytest
 
 from optimus.domain.digest import stats_of
 from tests.support.api import Api
@@ -17,13 +14,6 @@ from tests.support.server import OptimusServer
 from tests.support.under_fire import BatchSenders, PublishInTurn
 
 LEGAL = {"AWAITING_ENTRIES", "SAVING", "SAVED", "PUBLISHED", "DISCARDED", "FAILED", "EVICTED"}
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[OptimusServer]:
-    server = OptimusServer(tmp_path / "data").start()
-    yield server
-    server.stop()
 
 
 def restart(server: OptimusServer) -> Api:

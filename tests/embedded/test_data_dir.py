@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.api import Api
 from tests.support.ports import free_port
 from tests.support.server import OptimusServer
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[OptimusServer]:
-    server = OptimusServer(tmp_path / "data").start()
-    yield server
-    server.stop()
 
 
 def test_a_second_server_on_the_same_data_dir_refuses_to_start(server: OptimusServer) -> None:
