@@ -27,11 +27,9 @@ def load(data_dir: Path) -> str:
         version_id = api.create_version(dataset)
         all_keys = keys()
         for start in range(0, KEYS, BATCH):
-            api.client.post(
-                f"/datasets/{dataset}/tables/items/entries",
-                params={"version-id": version_id},
-                json=[{"key": k, "value": VALUE} for k in all_keys[start : start + BATCH]],
-            ).raise_for_status()
+            api.load(
+                dataset, version_id, "items", dict.fromkeys(all_keys[start : start + BATCH], VALUE)
+            )
         assert api.save(version_id, timeout=120)["status"] == "SAVED"
         api.publish(version_id)
         return dataset
