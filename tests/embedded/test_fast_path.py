@@ -39,6 +39,25 @@ GET_MANY = [  # (path, body)
 COMPARED_HEADERS = ("content-type", "x-version-id", "x-active-version-id")
 
 
+async def same_answers(
+    fast: httpx.AsyncClient,
+    route: httpx.AsyncClient,
+    requests: list[tuple[str, bytes]],
+    ids: dict[str, str],
+) -> set[int]:
+    """Send each GET (path, body) to both; they must answer alike. Returns the statuses seen."""
+    statuses = set()
+    for template, body in requests:
+        path = template.format(**ids)
+        a = await fast.request("GET", path, content=body)
+        b = await route.request("GET", path, content=body)
+        assert (a.status_code, a.content) == (b.status_code, b.content), path
+        for name in COMPARED_HEADERS:
+            assert a.headers.get(name) == b.headers.get(name), (path, name)
+        statuses.add(a.status_code)
+    return statuses
+
+
 async def test_fast_path_and_route_give_the_same_responses(tmp_path: Path) -> None:
     settings = EmbeddedSettings(data_dir=tmp_path / "data", max_request_bytes=1000)
     services = bootstrap_embedded(settings)
@@ -61,25 +80,10 @@ async def test_fast_path_and_route_give_the_same_responses(tmp_path: Path) -> No
         route = httpx.AsyncClient(
             transport=httpx.ASGITransport(create_fastapi(services)), base_url="http://t"
         )
-        statuses = set()
-        for template in PATHS:
-            path = template.format(loading=loading.id, saved=saved.id)
-            a, b = await fast.get(path), await route.get(path)
-            assert (a.status_code, a.content) == (b.status_code, b.content), path
-            for name in COMPARED_HEADERS:
-                assert a.headers.get(name) == b.headers.get(name), (path, name)
-            statuses.add(a.status_code)
-        assert statuses == {200, 400, 404, 409}
-        statuses.clear()
-        for template, body in GET_MANY:
-            path = template.format(loading=loading.id, saved=saved.id)
-            a = await fast.request("GET", path, content=body)
-            b = await route.request("GET", path, content=body)
-            assert (a.status_code, a.content) == (b.status_code, b.content), path
-            for name in COMPARED_HEADERS:
-                assert a.headers.get(name) == b.headers.get(name), (path, name)
-            statuses.add(a.status_code)
-        assert statuses == {200, 400, 404, 409, 413}
+        ids = {"loading": loading.id, "saved": saved.id}
+        single = [(path, b"") for path in PATHS]
+        assert await same_answers(fast, route, single, ids) == {200, 400, 404, 409}
+        assert await same_answers(fast, route, GET_MANY, ids) == {200, 400, 404, 409, 413}
     finally:
         await services.background.stop()
         services.close()
