@@ -50,6 +50,10 @@ _READ_CHUNK_KEYS = 100
 _READ_THREADS = 2
 
 
+class DataDirInUse(Exception):
+    """Another process has the database open (RocksDB holds a lock file in it)."""
+
+
 def open_database(
     path: Path, *, block_cache_bytes: int = 64 << 20, memtable_bytes: int = 32 << 20
 ) -> Rdict:
@@ -94,9 +98,14 @@ def open_database(
     # ends up, see `_scan_stats`) needs no bloom filters, which saves their
     # memory and a cache lookup per read.
     options.set_optimize_filters_for_hits(True)
-    # Named explicitly: otherwise rocksdict reopens an existing database with the
-    # options saved in its OPTIONS file, not these.
-    return Rdict(str(path), options, column_families={"default": options})
+    try:
+        # Named explicitly: otherwise rocksdict reopens an existing database with the
+        # options saved in its OPTIONS file, not these.
+        return Rdict(str(path), options, column_families={"default": options})
+    except Exception as exc:  # rocksdict raises a bare Exception with RocksDB's message
+        if "lock file" in str(exc):
+            raise DataDirInUse("another process, an optimus serve?, is using it") from exc
+        raise
 
 
 def _durable() -> WriteOptions:

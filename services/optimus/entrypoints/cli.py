@@ -103,10 +103,8 @@ def serve(
                     block_cache_bytes=read_cache_mb << 20,
                 )
             )
-        except Exception as exc:  # RocksDB refuses a data dir that another process holds
-            held = "lock file" in str(exc)
-            why = "another process, an optimus serve?, is using it" if held else str(exc)
-            typer.secho(f"cannot open {data_dir}: {why}", fg=typer.colors.RED, err=True)
+        except Exception as exc:  # in use by another server, not a directory, …
+            typer.secho(f"cannot open {data_dir}: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
         app = create_app(services)
         where = f"data: {data_dir.resolve()}"
