@@ -47,22 +47,26 @@ def _idle(server: Server) -> dict[str, int]:
     return server.memory()
 
 
+ENTRIES = f"/v1/datasets/{DATASET}/tables/{TABLE}/entries"
+
+
+def _single_key_reads(server: Server, scale: Scale, seconds: float) -> WrkResult:
+    """wrk reading random keys of the dataset, one per request."""
+    random_key = BENCH / "lua" / "random_key.lua"
+    return run_wrk(
+        server, "/", random_key, [ENTRIES + "/", str(scale.memory_keys)], duration_s=seconds
+    )
+
+
 def _serve(server: Server, scale: Scale) -> dict[str, Any]:
     """Random single-key reads, then get-many, while sampling memory."""
-    entries = f"/v1/datasets/{DATASET}/tables/{TABLE}/entries"
     with MemorySampler(server.pid) as memory:
-        single = run_wrk(
-            server,
-            "/",
-            BENCH / "lua" / "random_key.lua",
-            [entries + "/", str(scale.memory_keys)],
-            duration_s=scale.memory_seconds,
-        )
+        single = _single_key_reads(server, scale, scale.memory_seconds)
         many = run_wrk(
             server,
             "/",
             BENCH / "lua" / "get_many.lua",
-            [entries, str(scale.memory_keys), str(scale.get_many_keys), "1000"],
+            [ENTRIES, str(scale.memory_keys), str(scale.get_many_keys), "1000"],
             duration_s=scale.memory_seconds / 2,
         )
     if single.errors or many.errors:
@@ -77,22 +81,13 @@ def _serve(server: Server, scale: Scale) -> dict[str, Any]:
 
 def _load_while_serving(server: Server, scale: Scale) -> dict[str, Any]:
     """The next version loaded, saved and published under random single-key reads."""
-    entries = f"/v1/datasets/{DATASET}/tables/{TABLE}/entries"
     loading = threading.Event()
     loading.set()
     reads: list[WrkResult] = []
 
     def read() -> None:
         while loading.is_set():
-            reads.append(
-                run_wrk(
-                    server,
-                    "/",
-                    BENCH / "lua" / "random_key.lua",
-                    [entries + "/", str(scale.memory_keys)],
-                    duration_s=2,
-                )
-            )
+            reads.append(_single_key_reads(server, scale, 2))
 
     reader = threading.Thread(target=read, name="readers")
     reader.start()
