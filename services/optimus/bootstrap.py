@@ -10,7 +10,12 @@ from starlette.types import ASGIApp
 from optimus.adapters.clock import SystemClock
 from optimus.adapters.event_log import EventLog
 from optimus.adapters.malloc import fix_mmap_threshold, limit_arenas
-from optimus.adapters.rocksdb import RocksDatasetStore, RocksEntryStore, open_database
+from optimus.adapters.rocksdb import (
+    BLOCK_CACHE_BYTES,
+    RocksDatasetStore,
+    RocksEntryStore,
+    open_database,
+)
 from optimus.service_layer.embedded_host import EmbeddedHost
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, InFlightWrites, Limits
@@ -37,7 +42,7 @@ class EmbeddedSettings:
     limits: Limits = field(default_factory=Limits)
     collector: CollectorSettings = field(default_factory=CollectorSettings)
     max_request_bytes: int = 64 << 20
-    block_cache_bytes: int = 64 << 20
+    block_cache_bytes: int = BLOCK_CACHE_BYTES
 
 
 def bootstrap_embedded(settings: EmbeddedSettings) -> Services:

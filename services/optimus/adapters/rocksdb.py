@@ -48,6 +48,7 @@ _SEP = b"\x00"
 _THREADED_READ_KEYS = 50
 _READ_CHUNK_KEYS = 100
 _READ_THREADS = 2
+BLOCK_CACHE_BYTES = 64 << 20  # the default: room for the 5M-key server under 200 MB
 
 
 class DataDirInUse(Exception):
@@ -55,7 +56,7 @@ class DataDirInUse(Exception):
 
 
 def open_database(
-    path: Path, *, block_cache_bytes: int = 64 << 20, memtable_bytes: int = 32 << 20
+    path: Path, *, block_cache_bytes: int = BLOCK_CACHE_BYTES, memtable_bytes: int = 32 << 20
 ) -> Rdict:
     """Open (or create) the database with our options, on every open.
 
