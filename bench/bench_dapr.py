@@ -54,8 +54,8 @@ from common import (
 )
 from dapr.conf import settings as dapr_settings
 
-from optimus.adapters.dapr.names import API_APP_ID, LOADER_APP_ID
 from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
+from optimus.hosts.dapr.components import API_APP_ID, LOADER_APP_ID
 
 REPO = BENCH.parent
 PY = sys.executable
@@ -137,10 +137,10 @@ async def write_through_dapr(replica: AppReplica, dataset: str, version_id: str,
     """Entries/s of `n` batches written as a loader worker writes them, 4 in flight."""
     from dapr.aio.clients import DaprClient
 
-    from optimus.adapters.dapr.actors import DatasetActors
-    from optimus.adapters.dapr.entry_store import DaprEntryStore
-    from optimus.adapters.dapr.fence import DaprWriteFence
-    from optimus.adapters.dapr.names import DaprNames
+    from optimus.hosts.dapr.actor_client import DatasetActors
+    from optimus.hosts.dapr.components import DaprNames
+    from optimus.hosts.dapr.entry_store import DaprEntryStore
+    from optimus.hosts.dapr.fence import DaprWriteFence
     from optimus.service_layer.ports import Batch
 
     client = DaprClient(address=replica.grpc_endpoint)

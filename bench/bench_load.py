@@ -55,7 +55,7 @@ RawBatch = list[tuple[bytes, bytes]]
 
 def open_engine(path: Path) -> Rdict:
     """A RocksDB opened exactly as the server opens its own."""
-    from optimus.adapters.rocksdb import open_database
+    from optimus.hosts.embedded.rocksdb import open_database
 
     return open_database(path)
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from starlette.types import ASGIApp
-
 from optimus.adapters.clock import SystemClock
-from optimus.adapters.event_log import EventLog
-from optimus.adapters.malloc import fix_mmap_threshold, limit_arenas
-from optimus.adapters.rocksdb import (
+from optimus.hosts.embedded.event_log import EventLog
+from optimus.hosts.embedded.fence import EmbeddedWriteFence
+from optimus.hosts.embedded.host import EmbeddedHost
+from optimus.hosts.embedded.jobs import CollectorSettings, EmbeddedJobs
+from optimus.hosts.embedded.malloc import fix_mmap_threshold, limit_arenas
+from optimus.hosts.embedded.rocksdb import (
     BLOCK_CACHE_BYTES,
     RocksDatasetStore,
     RocksEntryStore,
     open_database,
 )
-from optimus.service_layer.embedded_host import EmbeddedHost
+from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
-from optimus.service_layer.loading import EntryLoader, InFlightWrites, Limits
-from optimus.service_layer.local_jobs import CollectorSettings, LocalJobs
+from optimus.service_layer.loading import EntryLoader, Limits
 from optimus.service_layer.reads import EntryReader
 from optimus.service_layer.services import Services
 from optimus.service_layer.views import ReadViews
@@ -28,7 +28,7 @@ from optimus.service_layer.views import ReadViews
 @dataclass(frozen=True, slots=True)
 class DaprSettings:
     limits: Limits = field(default_factory=Limits)
-    gc_grace_ms: int = CollectorSettings().grace_ms
+    gc_grace_ms: int = GC_GRACE_MS
     # Bound on how long a replica can serve an old version if a publish event is lost.
     refresh_interval_s: float = 2.0
     max_request_bytes: int = 64 << 20
@@ -51,11 +51,10 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     fix_mmap_threshold(128 << 10)  # glibc's initial threshold, kept
     db = open_database(settings.data_dir / "rocksdb", block_cache_bytes=settings.block_cache_bytes)
     clock = SystemClock()
-    views = ReadViews()
-    host = EmbeddedHost(RocksDatasetStore(db), clock, views)
+    host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
     entries = RocksEntryStore(db)
-    in_flight = InFlightWrites()
-    jobs = LocalJobs(host, entries, in_flight, clock, settings.collector)
+    fence = EmbeddedWriteFence(host.views)
+    jobs = EmbeddedJobs(LifecycleJobs(host, entries, fence), clock, settings.collector)
     host.add_listener(EventLog())
     host.add_listener(jobs)
 
@@ -66,7 +65,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     return Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),
-        loader=EntryLoader(host, entries, in_flight, settings.limits),
+        loader=EntryLoader(host, entries, fence, settings.limits),
         reader=EntryReader(host, entries),
         background=jobs,
         max_request_bytes=settings.max_request_bytes,
@@ -74,7 +73,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     )
 
 
-def bootstrap_dapr(settings: DaprSettings) -> ASGIApp:
+def bootstrap_dapr(settings: DaprSettings) -> Services:
     """The API as a Dapr app; its sidecar must be reachable (DAPR_GRPC_PORT, DAPR_HTTP_PORT).
 
     Call it inside the running event loop (uvicorn's app factory): the gRPC
@@ -84,27 +83,26 @@ def bootstrap_dapr(settings: DaprSettings) -> ASGIApp:
     # (some 30 MiB of a process that serves from local disk).
     from dapr.aio.clients import DaprClient
 
-    from optimus.adapters.dapr.actors import DatasetActors
-    from optimus.adapters.dapr.entry_store import DaprEntryStore
-    from optimus.adapters.dapr.events import VersionEventPublisher
-    from optimus.adapters.dapr.fence import DaprWriteFence
-    from optimus.adapters.dapr.host import DaprHost
-    from optimus.adapters.dapr.names import DaprNames
-    from optimus.adapters.dapr.refresher import ViewRefresher
-    from optimus.adapters.entry_cache import CachingEntryStore
-    from optimus.entrypoints.dapr.actor import ActorServices
-    from optimus.entrypoints.dapr.app import DaprBackground, create_dapr_app
-    from optimus.entrypoints.dapr.jobs import ActorJobs
+    from optimus.hosts.dapr.actor import ActorServices
+    from optimus.hosts.dapr.actor_client import DatasetActors
+    from optimus.hosts.dapr.app import DaprBackground, dapr_routes
+    from optimus.hosts.dapr.components import DaprNames
+    from optimus.hosts.dapr.entry_cache import CachingEntryStore
+    from optimus.hosts.dapr.entry_store import DaprEntryStore
+    from optimus.hosts.dapr.events import VersionEventPublisher
+    from optimus.hosts.dapr.fence import DaprWriteFence
+    from optimus.hosts.dapr.host import DaprHost
+    from optimus.hosts.dapr.jobs import DaprJobs
+    from optimus.hosts.dapr.refresher import ViewRefresher
 
     names = DaprNames.from_env()
     client = DaprClient()  # waits until the sidecar answers
     actors = DatasetActors()
     clock = SystemClock()
-    views = ReadViews()
-    host = DaprHost(actors, client, names, views)
+    host = DaprHost(actors, client, names, ReadViews())
     entries = DaprEntryStore(client, actors, names)
     fence = DaprWriteFence(actors)
-    jobs = ActorJobs(host, entries, fence, clock, settings.gc_grace_ms)
+    jobs = DaprJobs(LifecycleJobs(host, entries, fence), clock, settings.gc_grace_ms)
     background = DaprBackground(
         actor_services=ActorServices(
             client, VersionEventPublisher(client, names), names, clock, jobs
@@ -112,12 +110,12 @@ def bootstrap_dapr(settings: DaprSettings) -> ASGIApp:
         actors=actors,
         refresher=ViewRefresher(host, client, names, settings.refresh_interval_s),
     )
-    services = Services(
+    return Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes)),
         background=background,
         max_request_bytes=settings.max_request_bytes,
+        host_routes=dapr_routes(background),
     )
-    return create_dapr_app(services, background)

@@ -202,8 +202,12 @@ def test_retried_save_and_publish_are_harmless(api: Api, client: httpx.Client) -
     version_id = api.create_version(name)
     api.load(name, version_id, "items", {"k": 1})
     api.save(version_id)
-    assert client.post(f"/versions/{version_id}/save").status_code == 202
+    retried = client.post(f"/versions/{version_id}/save")
+    assert retried.status_code == 200
+    assert retried.json()["message"] == f"version {version_id} is already SAVED; nothing was done"
     api.publish(version_id)
+    after_publish = client.post(f"/versions/{version_id}/save")
+    assert "already PUBLISHED; nothing was done" in after_publish.json()["message"]
     api.publish(version_id)
     assert api.version(version_id)["status"] == "PUBLISHED"
     log = [op["action"] for op in api.version(version_id)["operation-log"]]
@@ -215,8 +219,12 @@ def test_eviction_keeps_the_last_versions(api: Api) -> None:
         **{"eviction-policy": {"type": "KEEP_LAST_X_VERSIONS", "versions": 2}}
     )
     ids = [api.publish_new(name, "items", {"k": n}) for n in range(4)]
-    statuses = [api.version(v)["status"] for v in ids]
-    assert statuses == ["EVICTED", "EVICTED", "SAVED", "PUBLISHED"]
+    versions = [api.version(v) for v in ids]
+    # Within trainline Optimus's eight statuses: evicted versions are DISCARDED, and say why.
+    assert [v["status"] for v in versions] == ["DISCARDED", "DISCARDED", "SAVED", "PUBLISHED"]
+    assert [v.get("discard-reason") for v in versions] == ["evicted", "evicted", None, None]
+    discards = [op for op in versions[0]["operation-log"] if op["action"] == "DISCARDED"]
+    assert discards[0]["reason"].startswith("evicted")
     assert api.dataset(name)["eviction-policy"]["type"] == "KEEP_LAST_X_VERSIONS"
     assert api.get(name, "items", "k", ids[0]).status_code == 410
 

@@ -13,10 +13,10 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from optimus.adapters.dapr.names import LOADER_APP_ID
 from optimus.client import OptimusClient
 from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
 from optimus.domain.digest import stats_of
+from optimus.hosts.dapr.components import LOADER_APP_ID
 from tests.support.dapr_optimus import invocation_url, start_api
 
 WORKER = AppSpec(

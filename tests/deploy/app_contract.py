@@ -19,9 +19,10 @@ import httpx
 import typer
 from starlette.types import ASGIApp
 
-from optimus.adapters.dapr.names import DaprNames
+from optimus.entrypoints.api.app import create_app
 from optimus.entrypoints.cli import cli
-from optimus.entrypoints.dapr.app import create_dapr_app
+from optimus.hosts.dapr.app import dapr_routes
+from optimus.hosts.dapr.components import DaprNames
 
 SUBSCRIBE_PATH = "/dapr/subscribe"  # where Dapr asks an app for its subscriptions
 
@@ -58,8 +59,10 @@ class ApiProbe:
             actor_services=SimpleNamespace(names=names),
             refresher=SimpleNamespace(synced=asyncio.Event()),
         )
-        services = SimpleNamespace(reader=None, max_request_bytes=1 << 20)
-        self._app = create_dapr_app(services, background)  # type: ignore[arg-type]
+        services = SimpleNamespace(
+            reader=None, max_request_bytes=1 << 20, host_routes=dapr_routes(background)
+        )
+        self._app = create_app(services)  # type: ignore[arg-type]
 
     def status(self, path: str) -> int:
         return _get(self._app, path).status_code

@@ -12,9 +12,9 @@ from functools import cache
 
 import yaml
 
-from optimus.adapters.dapr.names import API_APP_ID, LOADER_APP_ID, DaprNames
 from optimus.entrypoints.cli import DEFAULT_PORT
-from optimus.entrypoints.dapr.app import EVENTS_ROUTE
+from optimus.hosts.dapr.app import EVENTS_ROUTE
+from optimus.hosts.dapr.components import API_APP_ID, LOADER_APP_ID, DaprNames
 from tests.deploy import app_contract, schemas
 from tests.deploy.manifests import (
     REPO_ROOT,

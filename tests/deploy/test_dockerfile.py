@@ -8,8 +8,8 @@ import tomllib
 
 import pytest
 
-from optimus.adapters.dapr.names import API_APP_ID
 from optimus.entrypoints.cli import DEFAULT_PORT
+from optimus.hosts.dapr.components import API_APP_ID
 from tests.deploy.app_contract import parse_args
 from tests.deploy.contract import APP_PORTS
 from tests.deploy.dockerfile import DOCKERFILE, build_args, ignored, stages

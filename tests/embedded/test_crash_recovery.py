@@ -13,7 +13,7 @@ from tests.support.api import Api
 from tests.support.server import OptimusServer
 from tests.support.under_fire import BatchSenders, PublishInTurn
 
-LEGAL = {"AWAITING_ENTRIES", "SAVING", "SAVED", "PUBLISHED", "DISCARDED", "FAILED", "EVICTED"}
+LEGAL = {"AWAITING_ENTRIES", "SAVING", "SAVED", "PUBLISHED", "DISCARDED", "FAILED"}
 
 
 def restart(server: OptimusServer) -> Api:

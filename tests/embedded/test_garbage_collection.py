@@ -54,7 +54,7 @@ def test_discarded_and_evicted_versions_give_their_disk_space_back(tmp_path: Pat
         api.publish(second)
         discarded = load_version(api, dataset, "c")
         api.client.post(f"/versions/{discarded}/discard").raise_for_status()
-        assert api.version(first)["status"] == "EVICTED"
+        assert api.version(first)["discard-reason"] == "evicted"
 
         api.wait_purged(first)
         api.wait_purged(discarded)

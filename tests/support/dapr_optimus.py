@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from optimus.adapters.dapr.names import API_APP_ID
 from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
+from optimus.hosts.dapr.components import API_APP_ID
 from tests.support.waiting import answers_200, eventually
 
 

@@ -7,6 +7,7 @@ import pytest
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats, stats_of
 from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound
+from optimus.domain.events import EventType
 from optimus.domain.policies import CountPolicy, DigestPolicy, EvictionPolicy, TableCountsPolicy
 from optimus.domain.version import ALLOWED_TRANSITIONS, VersionStatus
 from optimus.service_layer.views import DatasetView
@@ -198,9 +199,11 @@ def test_eviction_keeps_the_last_versions_and_always_the_published_one() -> None
     newer = [saved_version(dataset) for _ in range(3)]
     statuses = {vid: v.status for vid, v in dataset.versions.items()}
     assert statuses[oldest] is S.PUBLISHED  # outside the last 2, but published
-    assert statuses[newer[0]] is S.EVICTED
+    assert statuses[newer[0]] is S.DISCARDED
+    assert dataset.versions[newer[0]].discard_reason == "evicted"
+    assert dataset.versions[newer[1]].discard_reason is None
     assert statuses[newer[1]] is S.SAVED and statuses[newer[2]] is S.SAVED
-    assert [e.version_id for e in dataset.events if e.type == "evicted"] == [newer[0]]
+    assert [e.version_id for e in dataset.events if e.type is EventType.EVICTED] == [newer[0]]
     assert [v.id for v in dataset.versions_to_purge()] == [newer[0]]
     with pytest.raises(Conflict):
         dataset.publish(newer[0], at=1, by="ann")

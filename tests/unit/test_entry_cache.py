@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optimus.adapters.entry_cache import CachingEntryStore
-from optimus.adapters.rocksdb import RocksEntryStore, open_database
+from optimus.hosts.dapr.entry_cache import CachingEntryStore
+from optimus.hosts.embedded.rocksdb import RocksEntryStore, open_database
 from optimus.service_layer.ports import Batch
 
 

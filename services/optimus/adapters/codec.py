@@ -7,10 +7,12 @@ from typing import Any
 
 from optimus.domain.dataset import Dataset
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
-from optimus.domain.version import Operation, Version, VersionStatus
+from optimus.domain.version import EVICTED, Operation, Version, VersionStatus
 from optimus.service_layer import commands
 
 SCHEMA_VERSION = 1
+# Stored before evicted versions became DISCARDED (with discard_reason "evicted").
+LEGACY_EVICTED = "EVICTED"
 
 
 def _operation_to_dict(op: Operation) -> dict[str, Any]:
@@ -35,22 +37,27 @@ def version_to_dict(version: Version) -> dict[str, Any]:
         "digest": version.digest,
         "operation_log": [_operation_to_dict(op) for op in version.operation_log],
         "purged": version.purged,
+        "discard_reason": version.discard_reason,
     }
 
 
 def version_from_dict(raw: dict[str, Any]) -> Version:
+    status, discard_reason = raw["status"], raw.get("discard_reason")
+    if status == LEGACY_EVICTED:
+        status, discard_reason = VersionStatus.DISCARDED, EVICTED
     return Version(
         id=raw["id"],
         dataset=raw["dataset"],
         sequence=raw["sequence"],
         label=raw["label"],
         created_at=raw["created_at"],
-        status=VersionStatus(raw["status"]),
+        status=VersionStatus(status),
         verification_policy=parse_verification_policy(raw["verification_policy"]),
         counts=raw["counts"],
         digest=raw["digest"],
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
         purged=raw["purged"],
+        discard_reason=discard_reason,
     )
 
 

@@ -10,9 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-FINAL_SAVE_STATES = frozenset(
-    {"SAVED", "PUBLISHING", "PUBLISHED", "FAILED", "DISCARDED", "EVICTED"}
-)
+FINAL_SAVE_STATES = frozenset({"SAVED", "PUBLISHING", "PUBLISHED", "FAILED", "DISCARDED"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from optimus.domain.digest import EntryStats
-from optimus.domain.errors import Conflict, InvalidInput, NotFound
-from optimus.domain.events import VersionEvent
+from optimus.domain.errors import Conflict, InvalidInput, NotFound, unknown_version
+from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.names import validate_name
 from optimus.domain.policies import EvictionPolicy, VerificationPolicy
 from optimus.domain.version import (
     DEAD,
+    EVICTED,
     READABLE,
     Operation,
     Version,
@@ -26,6 +27,7 @@ from optimus.domain.version import (
 )
 
 S = VersionStatus
+E = EventType
 
 DEFAULT_CONTENT_TYPE = "application/json"
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[ -~]+)?")
@@ -115,7 +117,7 @@ class Dataset:
     def version(self, version_id: str) -> Version:
         version = self.versions.get(version_id)
         if version is None:
-            raise NotFound(f"version {version_id} does not exist", version=version_id)
+            raise unknown_version(version_id)
         return version
 
     def check_table(self, table: str) -> None:
@@ -165,7 +167,7 @@ class Dataset:
         self.versions[version_id] = version
         # Nothing to prepare: storage needs no provisioning per version.
         version.transition(S.AWAITING_ENTRIES, at=at, by=by)
-        self._emit("created", version, at=at, by=by)
+        self._emit(E.CREATED, version, at=at, by=by)
         return version
 
     def begin_save(
@@ -188,7 +190,7 @@ class Dataset:
         version.transition(S.SAVING, at=at, by=by, reason=reason)
         if verification_policy is not None:
             version.verification_policy = verification_policy
-        self._emit("saving", version, at=at, by=by, reason=reason)
+        self._emit(E.SAVING, version, at=at, by=by, reason=reason)
         return True
 
     def complete_save(self, version_id: str, stats: EntryStats, *, at: int, by: str) -> Version:
@@ -206,17 +208,17 @@ class Dataset:
         failure = version.verification_policy and version.verification_policy.failure(stats)
         if failure:
             version.transition(S.FAILED, at=at, by=by, reason=f"verification failed: {failure}")
-            self._emit("failed", version, at=at, by=by, reason=failure)
+            self._emit(E.FAILED, version, at=at, by=by, reason=failure)
             return version
         version.transition(S.SAVED, at=at, by=by)
-        self._emit("saved", version, at=at, by=by)
+        self._emit(E.SAVED, version, at=at, by=by)
         self._evict(at=at, by=by)
         return version
 
     def fail(self, version_id: str, *, at: int, by: str, reason: str) -> None:
         version = self.version(version_id)
         version.transition(S.FAILED, at=at, by=by, reason=reason)
-        self._emit("failed", version, at=at, by=by, reason=reason)
+        self._emit(E.FAILED, version, at=at, by=by, reason=reason)
 
     def publish(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
         """Make a SAVED version the active one; the previous one goes back to SAVED.
@@ -247,7 +249,7 @@ class Dataset:
         )
         del self.operation_log[:-MAX_DATASET_LOG_LINES]
         self._emit(
-            "published",
+            E.PUBLISHED,
             version,
             at=at,
             by=by,
@@ -271,7 +273,7 @@ class Dataset:
                 target=str(S.DISCARDED),
             )
         version.transition(S.DISCARDED, at=at, by=by, reason=reason)
-        self._emit("discarded", version, at=at, by=by, reason=reason)
+        self._emit(E.DISCARDED, version, at=at, by=by, reason=reason)
         return True
 
     def record_purge(self, version_id: str, *, at: int, by: str) -> None:
@@ -295,13 +297,14 @@ class Dataset:
         retained = [v for v in reversed(self.versions.values()) if v.status in READABLE]
         for version in retained[keep:]:
             if version.status is S.SAVED:
-                reason = f"{self.eviction_policy.type}: {keep}"
-                version.transition(S.EVICTED, at=at, by=by, reason=reason)
-                self._emit("evicted", version, at=at, by=by, reason=reason)
+                reason = f"{EVICTED}: {self.eviction_policy.type}: {keep}"
+                version.transition(S.DISCARDED, at=at, by=by, reason=reason)
+                version.discard_reason = EVICTED
+                self._emit(E.EVICTED, version, at=at, by=by, reason=reason)
 
     def _emit(
         self,
-        kind: str,
+        kind: EventType,
         version: Version,
         *,
         at: int,

@@ -50,3 +50,16 @@ class TooLarge(OptimusError):
     """A value or a request exceeds a configured size limit."""
 
     code = "too-large"
+
+
+# The errors every host raises about what does not exist, worded once.
+def unknown_dataset(name: str) -> NotFound:
+    return NotFound(f"dataset {name!r} does not exist", dataset=name)
+
+
+def unknown_version(version_id: str) -> NotFound:
+    return NotFound(f"version {version_id} does not exist", version=version_id)
+
+
+def dataset_exists(name: str) -> Conflict:
+    return Conflict(f"dataset {name!r} already exists", code="dataset-exists", dataset=name)

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    """What happened to the version; consumers route on it (`optimus.version.<type>`)."""
+
+    CREATED = "created"
+    SAVING = "saving"
+    SAVED = "saved"
+    FAILED = "failed"
+    PUBLISHED = "published"
+    DISCARDED = "discarded"
+    # Discarded by the eviction policy (its status is DISCARDED).
+    EVICTED = "evicted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +29,7 @@ class VersionEvent:
     (version id, status) alone is not unique).
     """
 
-    type: str  # created | saving | saved | failed | published | discarded | evicted
+    type: EventType
     dataset: str
     revision: int
     version_id: str

@@ -18,8 +18,6 @@ class VersionStatus(StrEnum):
     PUBLISHED = "PUBLISHED"
     DISCARDED = "DISCARDED"
     FAILED = "FAILED"
-    # Not in trainline Optimus: a SAVED version dropped by the eviction policy.
-    EVICTED = "EVICTED"
 
 
 S = VersionStatus
@@ -28,12 +26,11 @@ ALLOWED_TRANSITIONS: dict[VersionStatus, frozenset[VersionStatus]] = {
     S.PREPARING: frozenset({S.AWAITING_ENTRIES, S.DISCARDED, S.FAILED}),
     S.AWAITING_ENTRIES: frozenset({S.SAVING, S.DISCARDED, S.FAILED}),
     S.SAVING: frozenset({S.SAVED, S.DISCARDED, S.FAILED}),
-    S.SAVED: frozenset({S.PUBLISHING, S.DISCARDED, S.EVICTED}),
+    S.SAVED: frozenset({S.PUBLISHING, S.DISCARDED}),
     S.PUBLISHING: frozenset({S.PUBLISHED, S.SAVED}),
     S.PUBLISHED: frozenset({S.SAVED}),
     S.DISCARDED: frozenset(),
     S.FAILED: frozenset(),
-    S.EVICTED: frozenset(),
 }
 
 # A version published and demoted again and again would grow its log without end:
@@ -44,7 +41,9 @@ KEPT_FIRST_LINES = 8
 # Committed entries: what pinned readers may see.
 READABLE = frozenset({S.SAVED, S.PUBLISHING, S.PUBLISHED})
 # Versions whose entries are to be deleted.
-DEAD = frozenset({S.DISCARDED, S.FAILED, S.EVICTED})
+DEAD = frozenset({S.DISCARDED, S.FAILED})
+# Why a version is DISCARDED when the eviction policy, not a caller, discarded it.
+EVICTED = "evicted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +70,8 @@ class Version:
     operation_log: list[Operation] = field(default_factory=list)
     # True once the entries of a DEAD version have been deleted from the entry store.
     purged: bool = False
+    # EVICTED when the eviction policy discarded it; None for any other status or discard.
+    discard_reason: str | None = None
 
     @property
     def total_entries(self) -> int | None:

@@ -9,13 +9,14 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
+from starlette.types import ASGIApp
 
 from optimus import __version__
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
-from optimus.service_layer.local_jobs import CollectorSettings
 
 cli = typer.Typer(
     help="Optimus: a versioned, transactional key/value store.",
@@ -91,7 +92,7 @@ def serve(
             read_cache_bytes=read_cache_mb << 20,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
-        app: Any = functools.partial(bootstrap_dapr, settings)
+        app: Any = functools.partial(_dapr_app, settings)
         where = "as Dapr app optimus-api"
     else:
         try:
@@ -124,6 +125,10 @@ def serve(
         access_log=False,  # costs about a quarter of the read throughput
         log_level=log_level,
     )
+
+
+def _dapr_app(settings: DaprSettings) -> ASGIApp:
+    return create_app(bootstrap_dapr(settings))
 
 
 cli.command()(load)

@@ -22,11 +22,11 @@ from dapr.aio.clients import DaprClient
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-from optimus.adapters.dapr.actors import DatasetActors
-from optimus.adapters.dapr.entry_store import DaprEntryStore
-from optimus.adapters.dapr.fence import DaprWriteFence
-from optimus.adapters.dapr.names import DaprNames
 from optimus.entrypoints.api.responses import error_body, json_response
+from optimus.hosts.dapr.actor_client import DatasetActors
+from optimus.hosts.dapr.components import DaprNames
+from optimus.hosts.dapr.entry_store import DaprEntryStore
+from optimus.hosts.dapr.fence import DaprWriteFence
 from optimus.loader.dapr_sink import DaprStateSink
 from optimus.loader.encoding import EncodingRules
 from optimus.loader.errors import LoadFailed

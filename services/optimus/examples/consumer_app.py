@@ -26,8 +26,8 @@ from typing import Any
 from dapr.ext.fastapi import DaprApp
 from fastapi import FastAPI, HTTPException
 
-from optimus.adapters.dapr.names import API_APP_ID, DaprNames
 from optimus.client import AsyncOptimusClient, KeyNotFound, NotFound
+from optimus.hosts.dapr.components import API_APP_ID, DaprNames
 
 EVENTS_ROUTE = "/events/optimus-versions"
 RECENT_EVENTS = 100

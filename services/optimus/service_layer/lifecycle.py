@@ -12,8 +12,7 @@ from optimus.domain.ids import new_version_id
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
 from optimus.domain.version import Version, VersionStatus
 from optimus.service_layer.commands import BeginSave, CreateVersion, Discard, Publish
-from optimus.service_layer.host import DatasetHost
-from optimus.service_layer.ports import Clock
+from optimus.service_layer.ports import Clock, DatasetHost
 
 SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a save
 
@@ -43,7 +42,8 @@ class VersionLifecycle:
             at=self._clock.now_ms(),
             by=by,
         )
-        return await self._host.create(dataset)
+        await self._host.create(dataset)
+        return dataset
 
     async def create_version(
         self,

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from optimus.domain.errors import InvalidInput, NotFound, TooLarge
+from optimus.domain.errors import InvalidInput, TooLarge, unknown_version
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
-from optimus.service_layer.host import DatasetHost
-from optimus.service_layer.ports import Batch, Entry, EntryStore, WriteFence
+from optimus.service_layer.ports import Batch, DatasetHost, Entry, EntryStore, WriteFence
 from optimus.service_layer.views import DatasetView, current_view, refreshed_view
 
 MAX_REPORTED_PROBLEMS = 20
@@ -117,38 +112,6 @@ def encode_entries(
     return entries
 
 
-class InFlightWrites:
-    """The embedded fence: batches being written, per version, counted in this process.
-
-    The loader checks the version's status in the (exact) local view just
-    before entering, with no await in between, so a save that starts after
-    that point waits in `drained` for the batch to be stored.
-    """
-
-    def __init__(self) -> None:
-        self._counts: Counter[str] = Counter()
-        self._drained: dict[str, asyncio.Event] = {}
-
-    @asynccontextmanager
-    async def writing(self, batch: Batch) -> AsyncIterator[None]:
-        version_id = batch.version_id
-        self._counts[version_id] += 1
-        self._drained.setdefault(version_id, asyncio.Event()).clear()
-        try:
-            yield
-        finally:
-            self._counts[version_id] -= 1
-            if self._counts[version_id] == 0:
-                del self._counts[version_id]
-                self._drained.pop(version_id).set()
-
-    async def drained(self, dataset: str, version_id: str) -> bool:
-        event = self._drained.get(version_id)
-        if event is not None:
-            await event.wait()
-        return True
-
-
 class EntryLoader:
     def __init__(
         self,
@@ -189,5 +152,5 @@ class EntryLoader:
                     version=version_id,
                     dataset=owner,
                 )
-            raise NotFound(f"version {version_id} does not exist", version=version_id)
+            raise unknown_version(version_id)
         require_loadable(version_id, status)

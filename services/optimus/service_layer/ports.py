@@ -10,6 +10,9 @@ from typing import Protocol
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
+from optimus.domain.version import Version
+from optimus.service_layer.commands import Command
+from optimus.service_layer.views import ReadViews
 
 # (table, key, stored value bytes)
 Entry = tuple[str, str, bytes]
@@ -66,9 +69,36 @@ class WriteFence(Protocol):
         """Wait until no batch of the version is in flight; False if some never finished."""
 
 
-class EventPublisher(Protocol):
-    async def publish(self, events: Sequence[VersionEvent]) -> None: ...
+class EventListener(Protocol):
+    """Told of the events of every command, once they are stored."""
+
+    async def on_events(self, events: Sequence[VersionEvent]) -> None: ...
 
 
 class Clock(Protocol):
     def now_ms(self) -> int: ...
+
+
+class DatasetHost(Protocol):
+    """Where a dataset's state machine runs: one implementation per host (`optimus.hosts`).
+
+    Both apply the same `Command`s to the same `Dataset` aggregate; they differ
+    only in where the aggregate lives and how commands on one dataset are
+    serialized.
+    """
+
+    views: ReadViews
+
+    async def create(self, dataset: Dataset) -> None:
+        """Store a new dataset; Conflict if the name is taken."""
+
+    async def execute(self, name: str, command: Command) -> Version:
+        """Apply one command to the named dataset, one at a time per dataset."""
+
+    async def get(self, name: str) -> Dataset:
+        """The dataset's current aggregate; NotFound if there is none."""
+
+    async def all(self) -> list[Dataset]: ...
+
+    async def dataset_of_version(self, version_id: str) -> str:
+        """Name of the dataset owning the version; NotFound if unknown."""

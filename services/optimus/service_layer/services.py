@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from optimus.service_layer.host import DatasetHost
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
+from optimus.service_layer.ports import DatasetHost
 from optimus.service_layer.reads import EntryReader
 
 
@@ -30,3 +30,5 @@ class Services:
     max_request_bytes: int = 64 << 20
     # Releases what the adapters hold (files, connections) once the app has stopped.
     close: Callable[[], None] = lambda: None
+    # Adds the host's own routes to the web app (the Dapr host's actor and event routes).
+    host_routes: Callable[[Any], None] = lambda app: None

@@ -44,6 +44,7 @@ def create_fastapi(services: Services) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    services.host_routes(app)
     for module in (routes_datasets, routes_versions, routes_entries):
         app.include_router(module.router, prefix="/v1")
 

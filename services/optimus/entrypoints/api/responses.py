@@ -74,6 +74,8 @@ def version_body(version: Version) -> dict[str, Any]:
     }
     if policy is not None:
         body["verification-policy"] = policy.to_dict()
+    if version.discard_reason is not None:
+        body["discard-reason"] = version.discard_reason
     return body
 
 

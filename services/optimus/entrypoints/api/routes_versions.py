@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from optimus.domain.version import VersionStatus
 from optimus.entrypoints.api.requests import (
     body_schema,
     caller,
@@ -76,6 +77,11 @@ async def save_version(version_id: str, request: Request, wait: bool = False) ->
             ack(f"version is {version.status}", id=version_id, version=version_body(version)),
             200,
             _location(version_id),
+        )
+    if version.status is not VersionStatus.SAVING:  # a retry of a save that has ended
+        message = f"version {version_id} is already {version.status}; nothing was done"
+        return json_response(
+            ack(message, id=version_id, version=version_body(version)), 200, _location(version_id)
         )
     return json_response(
         ack("Save in progress", id=version_id, version=version_body(version)),

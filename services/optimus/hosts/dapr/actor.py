@@ -26,14 +26,14 @@ from optimus.adapters.codec import (
     dataset_to_dict,
     version_to_dict,
 )
-from optimus.adapters.dapr import keys
-from optimus.adapters.dapr.envelope import failure, success
-from optimus.adapters.dapr.events import VersionEventPublisher, event_data
-from optimus.adapters.dapr.fence import BATCH_LEASE_MS
-from optimus.adapters.dapr.names import DaprNames
 from optimus.domain.dataset import Dataset
-from optimus.domain.errors import Conflict, NotFound, OptimusError
-from optimus.entrypoints.dapr.jobs import ActorJobs
+from optimus.domain.errors import OptimusError, dataset_exists, unknown_dataset
+from optimus.hosts.dapr import state_keys
+from optimus.hosts.dapr.components import DaprNames
+from optimus.hosts.dapr.envelope import failure, success
+from optimus.hosts.dapr.events import VersionEventPublisher, event_data
+from optimus.hosts.dapr.fence import BATCH_LEASE_MS
+from optimus.hosts.dapr.jobs import DaprJobs
 from optimus.service_layer.commands import CreateVersion, RecordPurge, execute_command
 from optimus.service_layer.ports import Clock
 
@@ -78,7 +78,7 @@ class ActorServices:
     publisher: VersionEventPublisher
     names: DaprNames
     clock: Clock
-    jobs: ActorJobs
+    jobs: DaprJobs
 
 
 class DatasetActor(Actor, DatasetActorInterface, Remindable):
@@ -93,10 +93,7 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
 
     async def create(self, payload: dict) -> dict:
         if await self._document() is not None:
-            error = Conflict(
-                f"dataset {self._name!r} already exists", code="dataset-exists", dataset=self._name
-            )
-            return failure(error)
+            return failure(dataset_exists(self._name))
         document = payload["dataset"]
         await self._state_manager.set_state(DATASET, document)
         await self._state_manager.save_state()
@@ -113,7 +110,7 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
         if isinstance(command, CreateVersion):
             # Index first: an index entry without its version just answers "not found".
             await self._services.client.save_state(
-                self._services.names.entries_store, keys.version_index(version.id), self._name
+                self._services.names.entries_store, state_keys.version_index(version.id), self._name
             )
         if isinstance(command, RecordPurge):
             await self._state_manager.try_remove_state(_ledger_key(version.id))
@@ -123,7 +120,7 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
         await self._state_manager.set_state(OUTBOX, [*(outbox or []), *map(event_data, events)])
         await self._state_manager.save_state()
         await self._flush_outbox(dataset)
-        self._services.jobs.on_events(self._name, events)
+        self._services.jobs.on_events(events)
         return success({"version": version_to_dict(version), "dataset": document})
 
     async def begin_batch(self, payload: dict) -> dict:
@@ -190,7 +187,7 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
     async def _dataset(self) -> Dataset:
         document = await self._document()
         if document is None:
-            raise NotFound(f"dataset {self._name!r} does not exist", dataset=self._name)
+            raise unknown_dataset(self._name)
         return dataset_from_dict(document)
 
     async def _ledger(self, version_id: str) -> dict[str, Any]:

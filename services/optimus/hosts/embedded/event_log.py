@@ -14,6 +14,6 @@ log = logging.getLogger("optimus.events")
 
 
 class EventLog:
-    async def publish(self, events: Sequence[VersionEvent]) -> None:
+    async def on_events(self, events: Sequence[VersionEvent]) -> None:
         for event in events:
             log.info("%s", orjson.dumps(dataclasses.asdict(event)).decode())

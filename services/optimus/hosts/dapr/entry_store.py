@@ -14,10 +14,10 @@ import orjson
 from dapr.aio.clients import DaprClient
 from dapr.clients.grpc._request import TransactionalStateOperation, TransactionOperationType
 
-from optimus.adapters.dapr import keys
-from optimus.adapters.dapr.actors import DatasetActors
-from optimus.adapters.dapr.names import DaprNames
 from optimus.domain.digest import EntryStats
+from optimus.hosts.dapr import state_keys
+from optimus.hosts.dapr.actor_client import DatasetActors
+from optimus.hosts.dapr.components import DaprNames
 from optimus.service_layer.ports import Batch
 
 CHUNK = 500  # keys per bulk call
@@ -50,24 +50,24 @@ class DaprEntryStore:
         manifest = orjson.dumps([f"{table}/{key}" for table, key, _ in batch.entries])
         # One transaction: a single round trip, and the manifest lands with its entries.
         # (A bulk save is one write per key, in parallel: slow, and on SQLite contended.)
-        operations = [_upsert(keys.manifest(version_id, str(batch.number)), manifest)]
-        operations += [_upsert(keys.entry(version_id, t, k), v) for t, k, v in batch.entries]
+        operations = [_upsert(state_keys.manifest(version_id, str(batch.number)), manifest)]
+        operations += [_upsert(state_keys.entry(version_id, t, k), v) for t, k, v in batch.entries]
         await self._client.execute_state_transaction(self._store, operations)
 
     async def read(self, version_id: str, table: str, key: str) -> bytes | None:
-        found = await self._client.get_state(self._store, keys.entry(version_id, table, key))
+        found = await self._client.get_state(self._store, state_keys.entry(version_id, table, key))
         # A missing key comes back as empty data without an etag.
         return found.data if found.etag else None
 
     async def read_many(
         self, version_id: str, table: str, keys_: Sequence[str]
     ) -> list[bytes | None]:
-        values = await self._get_many([keys.entry(version_id, table, key) for key in keys_])
-        return [values.get(keys.entry(version_id, table, key)) for key in keys_]
+        values = await self._get_many([state_keys.entry(version_id, table, key) for key in keys_])
+        return [values.get(state_keys.entry(version_id, table, key)) for key in keys_]
 
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         stats = EntryStats()
-        prefix = keys.entries_of(version_id)
+        prefix = state_keys.entries_of(version_id)
         written = await self._written(version_id, await self._batch_count(dataset, version_id))
         for chunk in _chunks(written):
             values = await self._get_many([prefix + name for name in chunk])
@@ -80,9 +80,9 @@ class DaprEntryStore:
 
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         count = await self._batch_count(dataset, version_id)
-        prefix = keys.entries_of(version_id)
+        prefix = state_keys.entries_of(version_id)
         doomed = [prefix + name for name in await self._written(version_id, count)]
-        doomed += [keys.manifest(version_id, str(n)) for n in range(count)]
+        doomed += [state_keys.manifest(version_id, str(n)) for n in range(count)]
         for chunk in _chunks(doomed):
             await self._client.execute_state_transaction(self._store, [_delete(k) for k in chunk])
 
@@ -92,7 +92,7 @@ class DaprEntryStore:
 
     async def _written(self, version_id: str, batches: int) -> list[str]:
         """Every "<table>/<key>" any of the version's `batches` may have written."""
-        manifests = [keys.manifest(version_id, str(n)) for n in range(batches)]
+        manifests = [state_keys.manifest(version_id, str(n)) for n in range(batches)]
         names: set[str] = set()
         for chunk in _chunks(manifests):
             for manifest in (await self._get_many(list(chunk))).values():

@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 from dapr.aio.clients import DaprClient
 
-from optimus.adapters.dapr import keys
-from optimus.adapters.dapr.names import DaprNames
 from optimus.domain.events import VersionEvent
+from optimus.hosts.dapr import state_keys
+from optimus.hosts.dapr.components import DaprNames
 
 EVENT_TYPE_PREFIX = "optimus.version."
 SOURCE = "optimus"
@@ -45,5 +45,5 @@ class VersionEventPublisher:
     async def record_head(self, dataset: str, revision: int, active_version_id: str | None) -> None:
         head = {"revision": revision, "active_version_id": active_version_id}
         await self._client.save_state(
-            self._names.entries_store, keys.head(dataset), orjson.dumps(head)
+            self._names.entries_store, state_keys.head(dataset), orjson.dumps(head)
         )

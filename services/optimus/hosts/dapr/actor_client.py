@@ -14,8 +14,8 @@ from dapr.actor import ActorId, ActorProxy
 from dapr.clients.grpc.dapr_actor_grpc_client import DaprActorGrpcClient
 from dapr.serializers import DefaultJSONSerializer
 
-from optimus.adapters.dapr.envelope import unwrap
-from optimus.adapters.dapr.names import ACTOR_TYPE
+from optimus.hosts.dapr.components import ACTOR_TYPE
+from optimus.hosts.dapr.envelope import unwrap
 
 
 class DatasetActors:

@@ -6,10 +6,10 @@ import asyncio
 from collections import defaultdict
 
 from optimus.domain.dataset import Dataset
-from optimus.domain.errors import Conflict, NotFound
+from optimus.domain.errors import dataset_exists, unknown_dataset, unknown_version
 from optimus.domain.version import Version
 from optimus.service_layer.commands import Command, execute_command
-from optimus.service_layer.ports import Clock, DatasetStore, EventPublisher
+from optimus.service_layer.ports import Clock, DatasetStore, EventListener
 from optimus.service_layer.views import ReadViews
 
 
@@ -17,25 +17,21 @@ class EmbeddedHost:
     def __init__(self, store: DatasetStore, clock: Clock, views: ReadViews) -> None:
         self.views = views
         self._store = store
-        self._listeners: list[EventPublisher] = []
+        self._listeners: list[EventListener] = []
         self._clock = clock
         self._datasets = {dataset.name: dataset for dataset in store.load_all()}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         for dataset in self._datasets.values():
             views.update(dataset)
 
-    def add_listener(self, listener: EventPublisher) -> None:
+    def add_listener(self, listener: EventListener) -> None:
         """`listener` receives the events of every command, once they are stored."""
         self._listeners.append(listener)
 
     async def create(self, dataset: Dataset) -> Dataset:
         async with self._locks[dataset.name]:
             if dataset.name in self._datasets:
-                raise Conflict(
-                    f"dataset {dataset.name!r} already exists",
-                    code="dataset-exists",
-                    dataset=dataset.name,
-                )
+                raise dataset_exists(dataset.name)
             self._store.save(dataset)
             self._datasets[dataset.name] = dataset
             self.views.update(dataset)
@@ -56,7 +52,7 @@ class EmbeddedHost:
             self.views.update(dataset)
         if events:
             for listener in self._listeners:
-                await listener.publish(events)
+                await listener.on_events(events)
         return version
 
     async def get(self, name: str) -> Dataset:
@@ -68,11 +64,11 @@ class EmbeddedHost:
     async def dataset_of_version(self, version_id: str) -> str:
         name = self.views.dataset_of_version(version_id)
         if name is None:
-            raise NotFound(f"version {version_id} does not exist", version=version_id)
+            raise unknown_version(version_id)
         return name
 
     def _require(self, name: str) -> Dataset:
         dataset = self._datasets.get(name)
         if dataset is None:
-            raise NotFound(f"dataset {name!r} does not exist", dataset=name)
+            raise unknown_dataset(name)
         return dataset

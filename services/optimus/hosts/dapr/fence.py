@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from optimus.adapters.dapr.actors import DatasetActors
+from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.service_layer.ports import Batch
 
 BATCH_LEASE_MS = 30_000

@@ -1,6 +1,6 @@
 """The embedded host's background work: saves and garbage collection as asyncio tasks.
 
-It listens to the host's events: a `saving` event starts the save job, a
+It listens to the host's events: a save beginning starts the save job, a
 version dying wakes the collector. On start it resumes what a crash
 interrupted (versions left SAVING, dead versions not yet purged).
 """
@@ -15,45 +15,33 @@ from dataclasses import dataclass
 
 from optimus.domain.events import VersionEvent
 from optimus.service_layer.commands import FailVersion
-from optimus.service_layer.host import DatasetHost
-from optimus.service_layer.jobs import complete_save, purge_dead_versions
-from optimus.service_layer.ports import Clock, EntryStore, WriteFence
+from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs, any_version_died, saves_begun
+from optimus.service_layer.ports import Clock
 
 log = logging.getLogger(__name__)
-
-DEATHS = frozenset({"discarded", "failed", "evicted"})
 
 
 @dataclass(frozen=True, slots=True)
 class CollectorSettings:
-    grace_ms: int = 10_000
+    grace_ms: int = GC_GRACE_MS
     interval_s: float = 5.0
 
 
-class LocalJobs:
-    def __init__(
-        self,
-        host: DatasetHost,
-        entries: EntryStore,
-        fence: WriteFence,
-        clock: Clock,
-        settings: CollectorSettings,
-    ) -> None:
-        self._host = host
-        self._entries = entries
-        self._fence = fence
+class EmbeddedJobs:
+    def __init__(self, jobs: LifecycleJobs, clock: Clock, settings: CollectorSettings) -> None:
+        self._jobs = jobs
+        self._host = jobs.host
         self._clock = clock
         self._settings = settings
         self._saves: dict[str, asyncio.Task[None]] = {}
         self._collector: asyncio.Task[None] | None = None
         self._collect_now = asyncio.Event()
 
-    async def publish(self, events: Sequence[VersionEvent]) -> None:
-        for event in events:
-            if event.type == "saving":
-                self._start_save(event.dataset, event.version_id)
-            elif event.type in DEATHS:
-                self._collect_now.set()
+    async def on_events(self, events: Sequence[VersionEvent]) -> None:
+        for dataset, version_id in saves_begun(events):
+            self._start_save(dataset, version_id)
+        if any_version_died(events):
+            self._collect_now.set()
 
     async def start(self) -> None:
         for dataset in await self._host.all():
@@ -74,13 +62,8 @@ class LocalJobs:
         purged = 0
         for dataset in await self._host.all():
             purged += len(
-                await purge_dead_versions(
-                    self._host,
-                    self._entries,
-                    self._fence,
-                    dataset.name,
-                    now=self._clock.now_ms(),
-                    grace_ms=self._settings.grace_ms,
+                await self._jobs.purge_dead_versions(
+                    dataset.name, now=self._clock.now_ms(), grace_ms=self._settings.grace_ms
                 )
             )
         return purged
@@ -94,7 +77,7 @@ class LocalJobs:
 
     async def _save(self, dataset: str, version_id: str) -> None:
         try:
-            await complete_save(self._host, self._entries, self._fence, dataset, version_id)
+            await self._jobs.complete_save(dataset, version_id)
         except Exception as exc:  # the local engine failing is not transient
             log.exception("saving %s failed", version_id)
             await self._host.execute(dataset, FailVersion(version_id, f"save failed: {exc}"))

@@ -16,36 +16,25 @@ from typing import Any
 
 from optimus.domain.dataset import Dataset
 from optimus.domain.events import VersionEvent
-from optimus.service_layer.host import DatasetHost
-from optimus.service_layer.jobs import complete_save, purge_dead_versions
-from optimus.service_layer.local_jobs import DEATHS
-from optimus.service_layer.ports import Clock, EntryStore, WriteFence
+from optimus.service_layer.jobs import LifecycleJobs, any_version_died, saves_begun
+from optimus.service_layer.ports import Clock
 
 log = logging.getLogger(__name__)
 
 
-class ActorJobs:
-    def __init__(
-        self,
-        host: DatasetHost,
-        entries: EntryStore,
-        fence: WriteFence,
-        clock: Clock,
-        grace_ms: int,
-    ) -> None:
-        self._host = host
-        self._entries = entries
-        self._fence = fence
+class DaprJobs:
+    def __init__(self, jobs: LifecycleJobs, clock: Clock, grace_ms: int) -> None:
+        self._jobs = jobs
         self._clock = clock
         self._grace_ms = grace_ms
         self._running: dict[str, asyncio.Task[None]] = {}
 
-    def on_events(self, dataset: str, events: Sequence[VersionEvent]) -> None:
-        for event in events:
-            if event.type == "saving":
-                self._save(dataset, event.version_id)
-            elif event.type in DEATHS:
-                self._start(f"purge/{dataset}", self._purge(dataset, delay_s=self._grace_ms / 1000))
+    def on_events(self, events: Sequence[VersionEvent]) -> None:
+        for dataset, version_id in saves_begun(events):
+            self._save(dataset, version_id)
+        if any_version_died(events):
+            dataset = events[0].dataset
+            self._start(f"purge/{dataset}", self._purge(dataset, delay_s=self._grace_ms / 1000))
 
     def housekeeping(self, dataset: Dataset) -> None:
         """Resume whatever the dataset still needs: saves in progress, purges due."""
@@ -63,20 +52,12 @@ class ActorJobs:
                 await task
 
     def _save(self, dataset: str, version_id: str) -> None:
-        self._start(
-            f"save/{version_id}",
-            complete_save(self._host, self._entries, self._fence, dataset, version_id),
-        )
+        self._start(f"save/{version_id}", self._jobs.complete_save(dataset, version_id))
 
     async def _purge(self, dataset: str, delay_s: float) -> None:
         await asyncio.sleep(delay_s)
-        await purge_dead_versions(
-            self._host,
-            self._entries,
-            self._fence,
-            dataset,
-            now=self._clock.now_ms(),
-            grace_ms=self._grace_ms,
+        await self._jobs.purge_dead_versions(
+            dataset, now=self._clock.now_ms(), grace_ms=self._grace_ms
         )
 
     def _start(self, key: str, job: Coroutine[Any, Any, None]) -> None:

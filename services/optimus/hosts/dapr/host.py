@@ -23,12 +23,12 @@ from optimus.adapters.codec import (
     dataset_to_dict,
     version_from_dict,
 )
-from optimus.adapters.dapr import keys
-from optimus.adapters.dapr.actors import DatasetActors
-from optimus.adapters.dapr.names import DaprNames
 from optimus.domain.dataset import Dataset
-from optimus.domain.errors import NotFound
+from optimus.domain.errors import NotFound, unknown_dataset, unknown_version
 from optimus.domain.version import Version
+from optimus.hosts.dapr import state_keys
+from optimus.hosts.dapr.actor_client import DatasetActors
+from optimus.hosts.dapr.components import DaprNames
 from optimus.service_layer.commands import Command
 from optimus.service_layer.views import ReadViews
 
@@ -62,7 +62,7 @@ class DaprHost:
     async def get(self, name: str) -> Dataset:
         raw = await self._actors.call(name, "get")
         if raw is None:
-            raise NotFound(f"dataset {name!r} does not exist", dataset=name)
+            raise unknown_dataset(name)
         dataset = dataset_from_dict(raw)
         self.views.update(dataset)
         return dataset
@@ -81,27 +81,27 @@ class DaprHost:
         name = self.views.dataset_of_version(version_id)
         if name is not None:
             return name
-        found = await self._client.get_state(self._store, keys.version_index(version_id))
+        found = await self._client.get_state(self._store, state_keys.version_index(version_id))
         if not found.data:
-            raise NotFound(f"version {version_id} does not exist", version=version_id)
+            raise unknown_version(version_id)
         return found.data.decode()
 
     async def catalog(self) -> list[str]:
-        found = await self._client.get_state(self._store, keys.CATALOG)
+        found = await self._client.get_state(self._store, state_keys.CATALOG)
         return sorted(orjson.loads(found.data)) if found.data else []
 
     async def _add_to_catalog(self, name: str) -> None:
         """Add `name` with optimistic concurrency: creates on other replicas are not lost."""
         options = StateOptions(concurrency=Concurrency.first_write)
         for _ in range(CATALOG_RETRIES):
-            found = await self._client.get_state(self._store, keys.CATALOG)
+            found = await self._client.get_state(self._store, state_keys.CATALOG)
             names = set(orjson.loads(found.data)) if found.data else set()
             if name in names:
                 return
             try:
                 await self._client.save_state(
                     self._store,
-                    keys.CATALOG,
+                    state_keys.CATALOG,
                     orjson.dumps(sorted(names | {name})),
                     etag=found.etag or None,
                     options=options,

@@ -15,10 +15,10 @@ from typing import Any
 import orjson
 from dapr.aio.clients import DaprClient
 
-from optimus.adapters.dapr import keys
-from optimus.adapters.dapr.host import DaprHost
-from optimus.adapters.dapr.names import DaprNames
 from optimus.domain.errors import NotFound
+from optimus.hosts.dapr import state_keys
+from optimus.hosts.dapr.components import DaprNames
+from optimus.hosts.dapr.host import DaprHost
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,13 @@ class ViewRefresher:
         names = await self._host.catalog()
         heads = {}
         if names:
-            found = await self._client.get_bulk_state(self._store, [keys.head(n) for n in names])
+            found = await self._client.get_bulk_state(
+                self._store, [state_keys.head(n) for n in names]
+            )
             heads = {item.key: orjson.loads(item.data) for item in found.items if item.data}
         for name in names:
             view = self._host.views.get(name)
-            head = heads.get(keys.head(name))
+            head = heads.get(state_keys.head(name))
             if view is None or head is None or head["revision"] > view.revision:
                 await self._refresh(name)
 

@@ -1,1 +1,0 @@
-"""The Dapr host: the DatasetActor, the version-event subscription, and the app that serves both."""

@@ -1,0 +1,1 @@
+"""The embedded host: one process, local disk, nothing to install (`optimus serve`)."""
