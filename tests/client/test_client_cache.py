@@ -51,12 +51,13 @@ def test_get_many_asks_only_for_keys_not_cached_from_the_same_version(
 def test_the_active_pointer_is_rechecked_after_its_ttl(
     server: Endpoint, admin: OptimusClient, dataset: str
 ) -> None:
-    client = OptimusClient(server.base_url, active_ttl=0.3)
+    # A TTL well beyond the second publish's duration on a busy machine.
+    client = OptimusClient(server.base_url, active_ttl=3)
     publish(admin, dataset, {"a": 1})
     assert client.get(dataset, "items", "a") == 1
     publish(admin, dataset, {"a": 2})
     assert client.get(dataset, "items", "a") == 1  # within the TTL: the version it knows
-    time.sleep(0.35)
+    time.sleep(3.05)
     assert client.get(dataset, "items", "a") == 2
     assert client.get_many(dataset, "items", ["a"]).values == {"a": 2}
 

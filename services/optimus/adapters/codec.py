@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from optimus.domain.dataset import Dataset
+from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
 from optimus.domain.version import EVICTED, Operation, Version, VersionStatus
 from optimus.service_layer import commands
@@ -61,7 +62,8 @@ def version_from_dict(raw: dict[str, Any]) -> Version:
     )
 
 
-def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
+def dataset_header_to_dict(dataset: Dataset) -> dict[str, Any]:
+    """The dataset without its versions (stored apart, so a command rewrites only what changed)."""
     return {
         "schema": SCHEMA_VERSION,
         "name": dataset.name,
@@ -69,7 +71,7 @@ def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
         "content_type": dataset.content_type,
         "eviction_policy": dataset.eviction_policy.to_dict(),
         "created_at": dataset.created_at,
-        "versions": [version_to_dict(v) for v in dataset.versions.values()],
+        "version_ids": list(dataset.versions),
         "active_version_id": dataset.active_version_id,
         "next_sequence": dataset.next_sequence,
         "revision": dataset.revision,
@@ -77,23 +79,43 @@ def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def dataset_from_dict(raw: dict[str, Any]) -> Dataset:
+def dataset_from_header(raw: dict[str, Any], versions: list[dict[str, Any]]) -> Dataset:
+    """The dataset from its header and its versions' documents, in the header's order."""
     if raw.get("schema") != SCHEMA_VERSION:
         raise ValueError(f"unsupported dataset document schema {raw.get('schema')!r}")
     policy = raw["eviction_policy"]
-    versions = [version_from_dict(v) for v in raw["versions"]]
+    decoded = [version_from_dict(v) for v in versions]
     return Dataset(
         name=raw["name"],
         tables=tuple(raw["tables"]),
         content_type=raw["content_type"],
         eviction_policy=EvictionPolicy(versions=policy["versions"], type=policy["type"]),
         created_at=raw["created_at"],
-        versions={v.id: v for v in versions},
+        versions={v.id: v for v in decoded},
         active_version_id=raw["active_version_id"],
         next_sequence=raw["next_sequence"],
         revision=raw["revision"],
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
     )
+
+
+def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
+    """The whole dataset as one document."""
+    header = dataset_header_to_dict(dataset)
+    del header["version_ids"]
+    return header | {"versions": [version_to_dict(v) for v in dataset.versions.values()]}
+
+
+def dataset_from_dict(raw: dict[str, Any]) -> Dataset:
+    return dataset_from_header(raw, raw["versions"])
+
+
+def event_to_dict(event: VersionEvent) -> dict[str, Any]:
+    return dataclasses.asdict(event)
+
+
+def event_from_dict(raw: dict[str, Any]) -> VersionEvent:
+    return VersionEvent(**{**raw, "type": EventType(raw["type"])})
 
 
 _COMMANDS: dict[str, type[commands.Command]] = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from optimus.domain.version import VersionStatus
+
 
 class EventType(StrEnum):
     """What happened to the version; consumers route on it (`optimus.version.<type>`)."""
@@ -43,3 +45,13 @@ class VersionEvent:
     counts: dict[str, int] | None
     digest: str | None
     label: str | None
+
+    def statuses(self) -> dict[str, VersionStatus]:
+        """Every version whose status this event changed, with its new status.
+
+        A publish also demotes the version that was active before it to SAVED.
+        """
+        changed = {self.version_id: VersionStatus(self.status)}
+        if self.type is EventType.PUBLISHED and self.previous_active_version_id is not None:
+            changed[self.previous_active_version_id] = VersionStatus.SAVED
+        return changed

@@ -23,7 +23,7 @@ from optimus.loader.retry import RetryPolicy
 from optimus.loader.sources import Format, expand_sources
 
 if TYPE_CHECKING:
-    from optimus.loader.run import LoadResult, LoadStopped
+    from optimus.loader.orchestration import LoadResult, LoadStopped
 
 SHOWN_BAD_ROWS = 20
 
@@ -203,7 +203,7 @@ def load(
     # Imported here: other commands of the CLI need not pay for pyarrow and httpx.
     from optimus.loader.journal import default_journal_dir
     from optimus.loader.progress import progress_for
-    from optimus.loader.run import LoadStopped, RunSettings, resume_load, start_load
+    from optimus.loader.orchestration import LoadStopped, RunSettings, resume_load, start_load
     from optimus.loader.workers import workers_url
 
     settings = RunSettings(

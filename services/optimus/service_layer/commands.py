@@ -112,13 +112,23 @@ class RecordPurge:
 Command = CreateVersion | BeginSave | CompleteSave | FailVersion | Publish | Discard | RecordPurge
 
 
-def execute_command(
-    dataset: Dataset, command: Command, at: int
-) -> tuple[Version, list[VersionEvent]]:
-    """Apply `command` to `dataset` in place; return the version it concerns and the events raised.
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a command did to the aggregate: a host persists only what changed."""
+
+    version: Version
+    events: list[VersionEvent]
+    # Versions the command added or changed, and versions it dropped from the aggregate.
+    changed: frozenset[str]
+    forgotten: frozenset[str]
+
+
+def execute_command(dataset: Dataset, command: Command, at: int) -> Outcome:
+    """Apply `command` to `dataset` in place.
 
     A refused command raises a domain error and leaves the aggregate as it was.
     """
+    before = set(dataset.versions)
     try:
         version = command.apply(dataset, at)
     except BaseException:
@@ -126,4 +136,8 @@ def execute_command(
         raise
     events = list(dataset.events)
     dataset.events.clear()
-    return version, events
+    forgotten = frozenset(before - dataset.versions.keys())
+    changed = {command.version_id}
+    for event in events:
+        changed.update(event.statuses())
+    return Outcome(version, events, frozenset(changed - forgotten), forgotten)

@@ -6,13 +6,14 @@ response never mixes two versions even while a publish swaps the view.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Protocol
 
 from optimus.domain.dataset import Dataset, is_json, require_table
 from optimus.domain.errors import NotFound
+from optimus.domain.events import VersionEvent
 from optimus.domain.version import VersionStatus, require_readable
 
 
@@ -36,6 +37,24 @@ class DatasetView:
             active_version_id=dataset.active_version_id,
             revision=dataset.revision,
             statuses=MappingProxyType({v.id: v.status for v in dataset.versions.values()}),
+        )
+
+    def advanced(self, events: Sequence[VersionEvent]) -> DatasetView | None:
+        """This view moved on by the dataset's next events; None if one is missing (a gap)."""
+        statuses = dict(self.statuses)
+        active, revision = self.active_version_id, self.revision
+        for event in events:
+            if event.revision <= revision:  # seen already
+                continue
+            if event.revision != revision + 1:
+                return None
+            statuses.update(event.statuses())
+            active, revision = event.active_version_id, event.revision
+        return replace(
+            self,
+            active_version_id=active,
+            revision=revision,
+            statuses=MappingProxyType(statuses),
         )
 
     def check_table(self, table: str) -> None:
@@ -79,6 +98,21 @@ class ReadViews:
         for version_id in view.statuses:
             self._dataset_of_version[version_id] = dataset.name
         return view
+
+    def advance(self, name: str, events: Sequence[VersionEvent]) -> bool:
+        """Move the dataset's view on by its next events; False if that can't be done.
+
+        False when this replica has no view of the dataset or missed one of its
+        revisions: then only the whole aggregate brings the view up to date.
+        """
+        current = self._views.get(name)
+        view = current.advanced(events) if current is not None else None
+        if view is None:
+            return False
+        self._views[name] = view
+        for event in events:
+            self._dataset_of_version[event.version_id] = name
+        return True
 
     def get(self, name: str) -> DatasetView | None:
         return self._views.get(name)

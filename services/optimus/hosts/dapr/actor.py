@@ -1,21 +1,24 @@
 """DatasetActor: one Dapr virtual actor per dataset, owning its aggregate.
 
 Dapr runs one call at a time per actor id, so commands on a dataset are
-serialized wherever they come from. The aggregate and an outbox of events
-not yet published are saved in one actor-state transaction, then the events
-are published: if the process dies in between, the outbox is published on
-the next call or reminder (at least once; consumers drop duplicates by the
-event's revision).
+serialized wherever they come from. The aggregate is kept decoded in the
+actor while it is active and stored as a header plus one state key per
+version, so a command writes what it changed, whatever the dataset's
+history. What changed and an outbox of events not yet published are saved
+in one actor-state transaction, then the events are published: if the
+process dies in between, the outbox is published on the next call or
+reminder (at least once; consumers drop duplicates by the event's revision).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from dapr.actor import Actor, ActorInterface, Remindable, actormethod
+from dapr.actor import Actor, Remindable
 from dapr.actor.id import ActorId
 from dapr.actor.runtime.context import ActorRuntimeContext
 from dapr.aio.clients import DaprClient
@@ -23,18 +26,22 @@ from dapr.aio.clients import DaprClient
 from optimus.adapters.codec import (
     command_from_dict,
     dataset_from_dict,
+    dataset_from_header,
+    dataset_header_to_dict,
     dataset_to_dict,
+    event_to_dict,
     version_to_dict,
 )
 from optimus.domain.dataset import Dataset
 from optimus.domain.errors import OptimusError, dataset_exists, unknown_dataset
 from optimus.hosts.dapr import state_keys
+from optimus.hosts.dapr.actor_interface import DatasetActorInterface
 from optimus.hosts.dapr.components import DaprNames
 from optimus.hosts.dapr.envelope import failure, success
-from optimus.hosts.dapr.events import VersionEventPublisher, event_data
+from optimus.hosts.dapr.events import VersionEventPublisher
 from optimus.hosts.dapr.fence import BATCH_LEASE_MS
 from optimus.hosts.dapr.jobs import DaprJobs
-from optimus.service_layer.commands import CreateVersion, RecordPurge, execute_command
+from optimus.service_layer.commands import CreateVersion, Outcome, RecordPurge, execute_command
 from optimus.service_layer.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -45,29 +52,13 @@ HOUSEKEEPING = "housekeeping"
 HOUSEKEEPING_PERIOD = timedelta(seconds=30)
 
 
+# No "/" in actor state keys: they end up in the sidecar's URL paths.
+def _version_key(version_id: str) -> str:
+    return f"version.{version_id}"
+
+
 def _ledger_key(version_id: str) -> str:
-    # No "/": actor state keys end up in the sidecar's URL paths.
     return f"batches.{version_id}"
-
-
-class DatasetActorInterface(ActorInterface):
-    @actormethod(name="get")
-    async def get(self, payload: dict) -> dict: ...
-
-    @actormethod(name="create")
-    async def create(self, payload: dict) -> dict: ...
-
-    @actormethod(name="execute")
-    async def execute(self, payload: dict) -> dict: ...
-
-    @actormethod(name="begin_batch")
-    async def begin_batch(self, payload: dict) -> dict: ...
-
-    @actormethod(name="end_batch")
-    async def end_batch(self, payload: dict) -> dict: ...
-
-    @actormethod(name="batches")
-    async def batches(self, payload: dict) -> dict: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,42 +77,44 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
         super().__init__(ctx, actor_id)
         self._services = services
         self._name = actor_id.id
+        # The aggregate as stored, decoded once per activation.
+        self._loaded: Dataset | None = None
 
     # ----------------------------------------------------------------- methods
     async def get(self, payload: dict) -> dict:
-        return success(await self._document())
+        dataset = await self._stored()
+        return success(dataset_to_dict(dataset) if dataset is not None else None)
 
-    async def create(self, payload: dict) -> dict:
-        if await self._document() is not None:
+    async def create_dataset(self, payload: dict) -> dict:
+        if await self._stored() is not None:
             return failure(dataset_exists(self._name))
-        document = payload["dataset"]
-        await self._state_manager.set_state(DATASET, document)
+        dataset = dataset_from_dict(payload["dataset"])
+        await self._state_manager.set_state(DATASET, dataset_header_to_dict(dataset))
         await self._state_manager.save_state()
+        self._loaded = dataset
         await self._keep_house()
-        return success(document)
+        return success(dataset.revision)
 
     async def execute(self, payload: dict) -> dict:
         try:
             dataset = await self._dataset()
             command = command_from_dict(payload["command"])
-            version, events = execute_command(dataset, command, self._services.clock.now_ms())
+            outcome = execute_command(dataset, command, self._services.clock.now_ms())
         except OptimusError as error:
             return failure(error)
-        if isinstance(command, CreateVersion):
-            # Index first: an index entry without its version just answers "not found".
-            await self._services.client.save_state(
-                self._services.names.entries_store, state_keys.version_index(version.id), self._name
-            )
-        if isinstance(command, RecordPurge):
-            await self._state_manager.try_remove_state(_ledger_key(version.id))
-        document = dataset_to_dict(dataset)
-        _, outbox = await self._state_manager.try_get_state(OUTBOX)
-        await self._state_manager.set_state(DATASET, document)
-        await self._state_manager.set_state(OUTBOX, [*(outbox or []), *map(event_data, events)])
-        await self._state_manager.save_state()
+        try:
+            await self._store(dataset, command, outcome)
+        except BaseException:
+            self._loaded = None  # changed in memory, not stored: read it again
+            raise
         await self._flush_outbox(dataset)
-        self._services.jobs.on_events(events)
-        return success({"version": version_to_dict(version), "dataset": document})
+        self._services.jobs.on_events(outcome.events)
+        return success(
+            {
+                "version": version_to_dict(outcome.version),
+                "events": [event_to_dict(e) for e in outcome.events],
+            }
+        )
 
     async def begin_batch(self, payload: dict) -> dict:
         """Number a new batch of a version that accepts entries, and hold it open."""
@@ -147,7 +140,6 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
         return success()
 
     async def batches(self, payload: dict) -> dict:
-        """How many batches the version had, and which are still being written."""
         ledger = await self._ledger(payload["version_id"])
         oldest = self._services.clock.now_ms() - BATCH_LEASE_MS
         pending = [n for n, began in ledger["pending"].items() if began > oldest]
@@ -164,31 +156,68 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
     ) -> None:
         if name != HOUSEKEEPING:
             return
-        document = await self._document()
-        if document is None:
+        dataset = await self._stored()
+        if dataset is None:
             await self.unregister_reminder(HOUSEKEEPING)
             return
-        dataset = dataset_from_dict(document)
         await self._flush_outbox(dataset)
         self._services.jobs.housekeeping(dataset)
 
     async def _on_activate(self) -> None:
         """After a crash or a move to this replica: resume the reminder and the outbox."""
-        document = await self._document()
-        if document is not None:
+        dataset = await self._stored()
+        if dataset is not None:
             await self._keep_house()
-            await self._flush_outbox(dataset_from_dict(document))
+            await self._flush_outbox(dataset)
 
     # --------------------------------------------------------------- internals
-    async def _document(self) -> dict[str, Any] | None:
-        _, document = await self._state_manager.try_get_state(DATASET)
-        return document
+    async def _stored(self) -> Dataset | None:
+        if self._loaded is None:
+            _, header = await self._state_manager.try_get_state(DATASET)
+            if header is None:
+                return None
+            if "versions" in header:  # stored whole, before versions had keys of their own
+                self._loaded = dataset_from_dict(header)
+            else:
+                documents = await asyncio.gather(
+                    *(self._state_manager.get_state(_version_key(v)) for v in header["version_ids"])
+                )
+                self._loaded = dataset_from_header(header, list(documents))
+        return self._loaded
 
     async def _dataset(self) -> Dataset:
-        document = await self._document()
-        if document is None:
+        dataset = await self._stored()
+        if dataset is None:
             raise unknown_dataset(self._name)
-        return dataset_from_dict(document)
+        return dataset
+
+    async def _store(self, dataset: Dataset, command: Any, outcome: Outcome) -> None:
+        """Save what the command changed, and its events into the outbox, in one transaction."""
+        if isinstance(command, CreateVersion):
+            # Index first: an index entry without its version just answers "not found".
+            await self._services.client.save_state(
+                self._services.names.entries_store,
+                state_keys.version_index(outcome.version.id),
+                self._name,
+            )
+        state = self._state_manager
+        _, header = await state.try_get_state(DATASET)
+        changed = outcome.changed
+        if header is not None and "versions" in header:
+            changed = frozenset(dataset.versions)  # the first command since: every version
+        for version_id in changed:
+            await state.set_state(
+                _version_key(version_id), version_to_dict(dataset.versions[version_id])
+            )
+        for version_id in outcome.forgotten:
+            await state.try_remove_state(_version_key(version_id))
+        if isinstance(command, RecordPurge):
+            await state.try_remove_state(_ledger_key(outcome.version.id))
+        await state.set_state(DATASET, dataset_header_to_dict(dataset))
+        if outcome.events:
+            _, outbox = await state.try_get_state(OUTBOX)
+            await state.set_state(OUTBOX, [*(outbox or []), *map(event_to_dict, outcome.events)])
+        await state.save_state()
 
     async def _ledger(self, version_id: str) -> dict[str, Any]:
         _, ledger = await self._state_manager.try_get_state(_ledger_key(version_id))

@@ -1,6 +1,6 @@
 """Entries through the Dapr state API: any state store component, same code.
 
-Keys are laid out in `keys.py`. The component sets `keyPrefix: name`, so the
+Keys are laid out in `state_keys.py`. The component sets `keyPrefix: name`, so the
 API replicas and loader workers (other app ids) see the same keys. A batch
 writes its manifest with its entries, in one transaction, so the save's
 count and digest and GC can find every key it wrote.
@@ -18,6 +18,7 @@ from optimus.domain.digest import EntryStats
 from optimus.hosts.dapr import state_keys
 from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.hosts.dapr.components import DaprNames
+from optimus.hosts.dapr.envelope import unwrap
 from optimus.service_layer.ports import Batch
 
 CHUNK = 500  # keys per bulk call
@@ -87,7 +88,7 @@ class DaprEntryStore:
             await self._client.execute_state_transaction(self._store, [_delete(k) for k in chunk])
 
     async def _batch_count(self, dataset: str, version_id: str) -> int:
-        ledger = await self._actors.call(dataset, "batches", {"version_id": version_id})
+        ledger = unwrap(await self._actors.of(dataset).batches({"version_id": version_id}))
         return int(ledger["count"])
 
     async def _written(self, version_id: str, batches: int) -> list[str]:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import orjson
 from dapr.aio.clients import DaprClient
 
-from optimus.domain.events import VersionEvent
 from optimus.hosts.dapr import state_keys
 from optimus.hosts.dapr.components import DaprNames
 
 EVENT_TYPE_PREFIX = "optimus.version."
 SOURCE = "optimus"
-
-
-def event_data(event: VersionEvent) -> dict[str, Any]:
-    return dataclasses.asdict(event)
 
 
 class VersionEventPublisher:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from optimus.hosts.dapr.actor_client import DatasetActors
+from optimus.hosts.dapr.envelope import unwrap
 from optimus.service_layer.ports import Batch
 
 BATCH_LEASE_MS = 30_000
@@ -32,17 +33,18 @@ class DaprWriteFence:
 
     @asynccontextmanager
     async def writing(self, batch: Batch) -> AsyncIterator[None]:
+        actor = self._actors.of(batch.dataset)
         where = {"version_id": batch.version_id}
-        batch.number = int(await self._actors.call(batch.dataset, "begin_batch", where))
+        batch.number = int(unwrap(await actor.begin_batch(where)))
         try:
             yield
         finally:
-            await self._actors.call(batch.dataset, "end_batch", {**where, "number": batch.number})
+            unwrap(await actor.end_batch({**where, "number": batch.number}))
 
     async def drained(self, dataset: str, version_id: str) -> bool:
         deadline = time.monotonic() + self._drain_timeout_s + 1
         while time.monotonic() < deadline:
-            ledger = await self._actors.call(dataset, "batches", {"version_id": version_id})
+            ledger = unwrap(await self._actors.of(dataset).batches({"version_id": version_id}))
             if not ledger["pending"]:
                 return True
             await asyncio.sleep(POLL_SECONDS)

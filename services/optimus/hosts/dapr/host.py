@@ -21,6 +21,7 @@ from optimus.adapters.codec import (
     command_to_dict,
     dataset_from_dict,
     dataset_to_dict,
+    event_from_dict,
     version_from_dict,
 )
 from optimus.domain.dataset import Dataset
@@ -29,6 +30,7 @@ from optimus.domain.version import Version
 from optimus.hosts.dapr import state_keys
 from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.hosts.dapr.components import DaprNames
+from optimus.hosts.dapr.envelope import unwrap
 from optimus.service_layer.commands import Command
 from optimus.service_layer.views import ReadViews
 
@@ -46,24 +48,25 @@ class DaprHost:
         self._client = client
         self._store = names.entries_store
 
-    async def create(self, dataset: Dataset) -> Dataset:
+    async def create(self, dataset: Dataset) -> None:
         # Catalog first: a name listed without a dataset is skipped by all().
         await self._add_to_catalog(dataset.name)
-        raw = await self._actors.call(dataset.name, "create", {"dataset": dataset_to_dict(dataset)})
-        created = dataset_from_dict(raw)
-        self.views.update(created)
-        return created
+        unwrap(await self._actors.of(dataset.name).create_dataset({"dataset": dataset_to_dict(dataset)}))
+        self.views.update(dataset)
 
     async def execute(self, name: str, command: Command) -> Version:
-        raw = await self._actors.call(name, "execute", {"command": command_to_dict(command)})
-        self.views.update(dataset_from_dict(raw["dataset"]))
-        return version_from_dict(raw["version"])
+        actor = self._actors.of(name)
+        done = unwrap(await actor.execute({"command": command_to_dict(command)}))
+        events = [event_from_dict(event) for event in done["events"]]
+        if events and not self.views.advance(name, events):
+            await self.get(name)  # this replica missed a revision: the whole aggregate
+        return version_from_dict(done["version"])
 
     async def get(self, name: str) -> Dataset:
-        raw = await self._actors.call(name, "get")
-        if raw is None:
+        document = unwrap(await self._actors.of(name).get({}))
+        if document is None:
             raise unknown_dataset(name)
-        dataset = dataset_from_dict(raw)
+        dataset = dataset_from_dict(document)
         self.views.update(dataset)
         return dataset
 

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from dapr.aio.clients import DaprClient
 
+from optimus.adapters.codec import event_from_dict
 from optimus.domain.errors import NotFound
 from optimus.hosts.dapr import state_keys
 from optimus.hosts.dapr.components import DaprNames
@@ -36,18 +37,23 @@ class ViewRefresher:
         self.synced = asyncio.Event()
 
     def apply_event(self, data: dict[str, Any]) -> None:
-        """A version event arrived: refresh the dataset unless the view is already as new.
+        """A version event arrived: move the view on by it, or refresh the dataset after a gap.
 
         The refresh runs after the handler has answered: the event may have been
         published from inside the dataset actor's turn (in-memory pub/sub delivers
         while the publisher waits), and calling that actor before the turn ends
         would deadlock.
         """
-        view = self._host.views.get(data["dataset"])
-        if view is None or data["revision"] > view.revision:
-            task = asyncio.create_task(self._refresh(data["dataset"]))
-            self._event_refreshes.add(task)
-            task.add_done_callback(self._event_refreshes.discard)
+        try:
+            event = event_from_dict(data)
+        except (TypeError, ValueError):  # not an event this replica can read: the aggregate can
+            log.warning("refreshing %s after an unreadable event: %r", data.get("dataset"), data)
+        else:
+            if self._host.views.advance(event.dataset, [event]):
+                return
+        task = asyncio.create_task(self._refresh(data["dataset"]))
+        self._event_refreshes.add(task)
+        task.add_done_callback(self._event_refreshes.discard)
 
     async def refresh_all(self) -> None:
         names = await self._host.catalog()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 
 import orjson
 
+from optimus.adapters.codec import event_to_dict
 from optimus.domain.events import VersionEvent
 
 log = logging.getLogger("optimus.events")
@@ -16,4 +16,4 @@ log = logging.getLogger("optimus.events")
 class EventLog:
     async def on_events(self, events: Sequence[VersionEvent]) -> None:
         for event in events:
-            log.info("%s", orjson.dumps(dataclasses.asdict(event)).decode())
+            log.info("%s", orjson.dumps(event_to_dict(event)).decode())

@@ -43,17 +43,17 @@ class EmbeddedHost:
             # A refused command changes nothing (the domain checks before it changes; the
             # state-machine property tests hold it to that), so it runs on the live
             # aggregate: no copy, whose cost would grow with the dataset's history.
-            version, events = execute_command(dataset, command, self._clock.now_ms())
+            outcome = execute_command(dataset, command, self._clock.now_ms())
             try:
                 self._store.save(dataset)
             except BaseException:
                 self._datasets[name] = self._store.load(name) or dataset  # as stored
                 raise
             self.views.update(dataset)
-        if events:
+        if outcome.events:
             for listener in self._listeners:
-                await listener.on_events(events)
-        return version
+                await listener.on_events(outcome.events)
+        return outcome.version
 
     async def get(self, name: str) -> Dataset:
         return self._require(name)
