@@ -11,7 +11,7 @@ from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
 from optimus.domain.version import Version
-from optimus.service_layer.commands import Command
+from optimus.service_layer.commands import Command, Outcome
 from optimus.service_layer.views import ReadViews
 
 # (table, key, stored value bytes)
@@ -55,8 +55,8 @@ class DatasetStore(Protocol):
 
     def load(self, name: str) -> Dataset | None: ...
 
-    def save(self, dataset: Dataset) -> None:
-        """Replace the stored aggregate atomically and durably."""
+    def save(self, dataset: Dataset, outcome: Outcome | None = None) -> None:
+        """Store what `outcome` changed (everything without one), atomically and durably."""
 
 
 class WriteFence(Protocol):

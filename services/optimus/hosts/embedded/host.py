@@ -45,7 +45,7 @@ class EmbeddedHost:
             # aggregate: no copy, whose cost would grow with the dataset's history.
             outcome = execute_command(dataset, command, self._clock.now_ms())
             try:
-                self._store.save(dataset)
+                self._store.save(dataset, outcome)
             except BaseException:
                 self._datasets[name] = self._store.load(name) or dataset  # as stored
                 raise

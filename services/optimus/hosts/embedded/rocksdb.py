@@ -15,7 +15,7 @@ Key layout (names are `[A-Za-z0-9-_.]`, so NUL separators are unambiguous):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,13 +34,20 @@ from rocksdict import (
     WriteOptions,
 )
 
-from optimus.adapters.codec import dataset_from_dict, dataset_to_dict
+from optimus.adapters.codec import (
+    dataset_from_dict,
+    dataset_from_header,
+    dataset_header_to_dict,
+    version_to_dict,
+)
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
+from optimus.service_layer.commands import Outcome
 from optimus.service_layer.ports import Batch
 
 _DATASET = b"d\x00"
 _ENTRY = b"e\x00"
+_VERSION = b"v\x00"
 _SEP = b"\x00"
 # Reads of at least this many keys are looked up in worker threads, in chunks of at
 # most _READ_CHUNK_KEYS: a get-many of 100 keys is one task on one thread (measured at
@@ -201,23 +208,50 @@ class RocksEntryStore:
 
 
 class RocksDatasetStore:
+    """Each dataset as a header and one document per version, so a command rewrites what it
+    changed (`Outcome`), not the dataset's whole history."""
+
     def __init__(self, db: Rdict) -> None:
         self._db = db
         self._write_options = _durable()
+        # Datasets read in the older one-document layout: their next save writes every version.
+        self._stored_whole: set[str] = set()
 
     def load_all(self) -> list[Dataset]:
-        options = ReadOptions()
-        options.set_iterate_upper_bound(_DATASET[:-1] + b"\x01")
-        return [
-            dataset_from_dict(orjson.loads(doc))
-            for _, doc in self._db.items(from_key=_DATASET, read_opt=options)
-        ]
+        headers = [orjson.loads(doc) for _, doc in self._range(_DATASET)]
+        return [self._decoded(header) for header in headers]
 
     def load(self, name: str) -> Dataset | None:
-        document = self._db.get(_DATASET + name.encode())
-        return dataset_from_dict(orjson.loads(document)) if document is not None else None
+        header = self._db.get(_DATASET + name.encode())
+        return self._decoded(orjson.loads(header)) if header is not None else None
 
-    def save(self, dataset: Dataset) -> None:
+    def save(self, dataset: Dataset, outcome: Outcome | None = None) -> None:
+        """Store the dataset (all of it without an `outcome`) in one synced write."""
+        name = dataset.name.encode()
+        everything = outcome is None or dataset.name in self._stored_whole
+        self._stored_whole.discard(dataset.name)
         batch = WriteBatch(raw_mode=True)
-        batch.put(_DATASET + dataset.name.encode(), orjson.dumps(dataset_to_dict(dataset)))
+        for version_id in dataset.versions if everything else outcome.changed:
+            document = version_to_dict(dataset.versions[version_id])
+            batch.put(_version_key(name, version_id), orjson.dumps(document))
+        for version_id in outcome.forgotten if outcome is not None else ():
+            batch.delete(_version_key(name, version_id))
+        batch.put(_DATASET + name, orjson.dumps(dataset_header_to_dict(dataset)))
         self._db.write(batch, self._write_options)
+
+    def _decoded(self, header: dict) -> Dataset:
+        if "versions" in header:  # stored whole, before versions had keys of their own
+            self._stored_whole.add(header["name"])
+            return dataset_from_dict(header)
+        name = header["name"].encode()
+        documents = [self._db.get(_version_key(name, v)) for v in header["version_ids"]]
+        return dataset_from_header(header, [orjson.loads(doc) for doc in documents])
+
+    def _range(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        options = ReadOptions()
+        options.set_iterate_upper_bound(prefix[:-1] + bytes([prefix[-1] + 1]))
+        return self._db.items(from_key=prefix, read_opt=options)
+
+
+def _version_key(dataset: bytes, version_id: str) -> bytes:
+    return _VERSION + dataset + _SEP + version_id.encode()
