@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from typing import Any
 
 from optimus.domain.dataset import Dataset
@@ -118,17 +119,9 @@ def event_from_dict(raw: dict[str, Any]) -> VersionEvent:
     return VersionEvent(**{**raw, "type": EventType(raw["type"])})
 
 
+# Every kind of command the union `commands.Command` names, by class name.
 _COMMANDS: dict[str, type[commands.Command]] = {
-    kind.__name__: kind
-    for kind in (
-        commands.CreateVersion,
-        commands.BeginSave,
-        commands.CompleteSave,
-        commands.FailVersion,
-        commands.Publish,
-        commands.Discard,
-        commands.RecordPurge,
-    )
+    kind.__name__: kind for kind in typing.get_args(commands.Command)
 }
 
 

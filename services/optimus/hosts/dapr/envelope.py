@@ -11,16 +11,9 @@ from typing import Any
 
 from optimus.domain import errors
 
+# The base error and each kind of it, by class name.
 _KINDS: dict[str, type[errors.OptimusError]] = {
-    kind.__name__: kind
-    for kind in (
-        errors.OptimusError,
-        errors.InvalidInput,
-        errors.NotFound,
-        errors.Conflict,
-        errors.Gone,
-        errors.TooLarge,
-    )
+    kind.__name__: kind for kind in (errors.OptimusError, *errors.OptimusError.__subclasses__())
 }
 
 
