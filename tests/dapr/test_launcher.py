@@ -13,16 +13,21 @@ from optimus.dapr_runtime import AppSpec, DaprBinaries, DaprCluster, StartupErro
 from optimus.dapr_runtime.binaries import SOURCE_DIR, input_hash
 
 
-def test_stop_ends_every_process(dapr_binaries: DaprBinaries, tmp_path: Path) -> None:
-    cluster = DaprCluster("local", tmp_path, dapr_binaries).start()
+@pytest.mark.parametrize("component_set", ["local", "postgres"])
+def test_stop_ends_every_process(
+    component_set: str, dapr_binaries: DaprBinaries, tmp_path: Path
+) -> None:
+    """Children included: runuser's postgres, and the backends the postmaster forks."""
+    cluster = DaprCluster(component_set, tmp_path, dapr_binaries).start()
     cluster.add_app(
         AppSpec("stop-test", [sys.executable, "-m", "http.server", "{app_port}"], health_path="/")
     )
-    pids = [p.pid for p in cluster.processes]
+    started = [psutil.Process(p.pid) for p in cluster.processes if p.pid is not None]
+    pids = [p.pid for p in started] + [c.pid for p in started for c in p.children(recursive=True)]
 
     cluster.stop()
 
-    assert pids and all(pid is not None for pid in pids)
+    assert len(started) == len(cluster.processes)
     assert [pid for pid in pids if psutil.pid_exists(pid)] == []
 
 

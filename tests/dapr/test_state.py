@@ -3,10 +3,13 @@
 import uuid
 from collections.abc import Callable
 
+import psycopg
+import pytest
 from dapr.aio.clients import DaprClient
 from dapr.clients.grpc._state import StateItem
 
-from optimus.dapr_runtime import AppReplica
+from optimus.dapr_runtime import AppReplica, ComponentSet, DaprCluster
+from optimus.dapr_runtime.postgres import connection_url
 
 ENTRIES = "optimus-entries"
 
@@ -55,3 +58,22 @@ async def test_secrets_come_from_prefixed_sidecar_environment(dapr_client: DaprC
 
     assert (await dapr_client.get_secret(store, "PLUMBING")).secret == {"PLUMBING": "s3cret"}
     assert "NOT_A_SECRET" not in (await dapr_client.get_bulk_secret(store)).secrets
+
+
+async def test_postgres_keeps_entries_byte_for_byte_in_its_documented_table(
+    cluster: DaprCluster, dapr_client: DaprClient
+) -> None:
+    """components/README.md names the table; state.postgresql v2 keeps values as BYTEA."""
+    if cluster.component_set is not ComponentSet.POSTGRES:
+        pytest.skip("a table of PostgreSQL is only in the postgres set")
+    assert cluster.postgres_port is not None
+    (key,) = keys(1)
+    value = bytes(range(256))  # not UTF-8, not JSON
+
+    await dapr_client.save_state(ENTRIES, key, value)
+
+    with psycopg.connect(connection_url(cluster.postgres_port)) as connection:
+        row = connection.execute(
+            "SELECT value FROM optimus_entries_state WHERE key = %s", [f"{ENTRIES}||{key}"]
+        ).fetchone()
+    assert row is not None and bytes(row[0]) == value

@@ -1,4 +1,11 @@
-"""Fixtures for Optimus on the real Dapr runtime: clusters, API replicas, crash helpers."""
+"""Fixtures for Optimus on the real Dapr runtime: clusters, API replicas, crash helpers.
+
+``cluster`` is the redis component set (Redis state and pub/sub). Tests whose
+outcome depends on the state store (GC, entries shared by app ids, durability
+under kills) are marked ``on_postgres_too`` and also run on the postgres set
+(PostgreSQL state, pub/sub on Redis); the others exercise placement and pub/sub,
+the same in both sets, and would add minutes to every CI run.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +16,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from optimus.dapr_runtime import AppReplica, DaprCluster
+from optimus.dapr_runtime import AppReplica, ComponentSet, DaprCluster
 from tests.support.dapr_optimus import wait_ready
 
 
-@pytest.fixture
-def redis_cluster(tmp_path) -> Iterator[DaprCluster]:
-    with DaprCluster("redis", tmp_path / "run") as cluster:
-        yield cluster
+@pytest.fixture(params=[ComponentSet.REDIS], ids=str)
+def cluster(request: pytest.FixtureRequest, tmp_path) -> Iterator[DaprCluster]:
+    with DaprCluster(request.param, tmp_path / "run") as running:
+        yield running
+
+
+on_postgres_too = pytest.mark.parametrize(
+    "cluster", [ComponentSet.REDIS, ComponentSet.POSTGRES], indirect=True, ids=str
+)
 
 
 def api_client(replica: AppReplica) -> httpx.Client:
@@ -36,7 +48,7 @@ def kill_and_restart(replica: AppReplica, victim: str) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report = yield
-    cluster = getattr(item, "funcargs", {}).get("redis_cluster")
+    cluster = getattr(item, "funcargs", {}).get("cluster")
     if report.failed and isinstance(cluster, DaprCluster):
-        report.sections.append(("dapr logs", cluster.log_tails()))
+        report.sections.append((f"dapr logs ({cluster.component_set})", cluster.log_tails()))
     return report

@@ -7,15 +7,16 @@ from dapr.aio.clients import DaprClient
 from dapr.conf import settings
 
 from optimus.dapr_runtime import DaprCluster
-from tests.dapr_host.conftest import api_client
+from tests.dapr_host.conftest import api_client, on_postgres_too
 from tests.support.api import Api
 from tests.support.dapr_optimus import start_api
 
 
+@on_postgres_too
 async def test_entries_of_a_discarded_version_are_deleted_from_the_store(
-    redis_cluster: DaprCluster, monkeypatch: pytest.MonkeyPatch
+    cluster: DaprCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    replica = start_api(redis_cluster, "--gc-grace-seconds", "0.5")
+    replica = start_api(cluster, "--gc-grace-seconds", "0.5")
     api = Api(api_client(replica))
     dataset = api.create_dataset()
     kept = api.publish_new(dataset, "items", {f"k{n}": n for n in range(300)})

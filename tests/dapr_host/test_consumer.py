@@ -10,7 +10,7 @@ import time
 import httpx
 
 from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
-from tests.dapr_host.conftest import api_client
+from tests.dapr_host.conftest import api_client, on_postgres_too
 from tests.support.api import Api
 from tests.support.dapr_optimus import optimus_api, start_api, wait_ready
 from tests.support.waiting import eventually
@@ -37,11 +37,12 @@ def recommendation(consumer: AppReplica, dataset: str) -> dict | None:
     return response.json() if response.status_code == 200 else None
 
 
+@on_postgres_too
 def test_the_consumer_reads_through_its_sidecar_and_follows_publishes(
-    redis_cluster: DaprCluster,
+    cluster: DaprCluster,
 ) -> None:
-    api = Api(api_client(start_api(redis_cluster)))
-    consumer = redis_cluster.add_app(CONSUMER)
+    api = Api(api_client(start_api(cluster)))
+    consumer = cluster.add_app(CONSUMER)
     dataset = api.create_dataset()
     v1 = api.publish_new(dataset, "items", {"k": "first"})
     assert eventually(lambda: recommendation(consumer, dataset)) == {
@@ -63,12 +64,12 @@ def test_the_consumer_reads_through_its_sidecar_and_follows_publishes(
 
 
 def test_events_not_published_at_the_time_are_sent_from_the_outbox(
-    redis_cluster: DaprCluster,
+    cluster: DaprCluster,
 ) -> None:
     # The only API replica can't reach pub/sub: its actors keep events in their outbox.
     cut_off = dataclasses.replace(optimus_api(), env={"OPTIMUS_PUBSUB": "no-such-pubsub"})
-    isolated = wait_ready(redis_cluster.add_app(cut_off))
-    consumer = redis_cluster.add_app(CONSUMER)
+    isolated = wait_ready(cluster.add_app(cut_off))
+    consumer = cluster.add_app(CONSUMER)
     api = Api(api_client(isolated))
     dataset = api.create_dataset()
     version_id = api.publish_new(dataset, "items", {"k": 1})
@@ -77,7 +78,7 @@ def test_events_not_published_at_the_time_are_sent_from_the_outbox(
 
     # A healthy replica takes the actors over; the first call activates the dataset's
     # actor there, which publishes what its outbox still holds.
-    healthy = Api(api_client(start_api(redis_cluster)))
+    healthy = Api(api_client(start_api(cluster)))
     isolated.stop()
     assert healthy.dataset(dataset)["active-version"]["id"] == version_id
     events = eventually(lambda: published_events(consumer, dataset))

@@ -12,7 +12,7 @@ import pytest
 
 from optimus.dapr_runtime import DaprCluster
 from optimus.domain.digest import stats_of
-from tests.dapr_host.conftest import api_client, kill_and_restart
+from tests.dapr_host.conftest import api_client, kill_and_restart, on_postgres_too
 from tests.support.api import Api
 from tests.support.dapr_optimus import start_api, wait_ready
 from tests.support.under_fire import BatchSenders, PublishInTurn
@@ -28,9 +28,10 @@ def batches() -> list[list[dict]]:
     ]
 
 
+@on_postgres_too
 @pytest.mark.parametrize("victim", ["app", "daprd"])
-def test_kill_mid_load_loses_no_acknowledged_batch(redis_cluster: DaprCluster, victim: str) -> None:
-    replica = start_api(redis_cluster)
+def test_kill_mid_load_loses_no_acknowledged_batch(cluster: DaprCluster, victim: str) -> None:
+    replica = start_api(cluster)
     api = Api(api_client(replica))
     dataset = api.create_dataset()
     version_id = api.create_version(dataset)
@@ -62,11 +63,10 @@ def test_kill_mid_load_loses_no_acknowledged_batch(redis_cluster: DaprCluster, v
     assert version["digest"] == expected.digest
 
 
+@on_postgres_too
 @pytest.mark.parametrize("victim", ["app", "daprd"])
-def test_kill_mid_publish_keeps_one_published_version(
-    redis_cluster: DaprCluster, victim: str
-) -> None:
-    replica = start_api(redis_cluster)
+def test_kill_mid_publish_keeps_one_published_version(cluster: DaprCluster, victim: str) -> None:
+    replica = start_api(cluster)
     api = Api(api_client(replica))
     dataset = api.create_dataset()
     versions = [api.publish_new(dataset, "items", {"k": n}) for n in range(3)]
@@ -86,9 +86,9 @@ def test_kill_mid_publish_keeps_one_published_version(
     assert (read.headers["x-version-id"], read.json()) == (active, versions.index(active))
 
 
-def test_reads_answer_503_while_the_sidecar_is_away(redis_cluster: DaprCluster) -> None:
+def test_reads_answer_503_while_the_sidecar_is_away(cluster: DaprCluster) -> None:
     """Consumers get a retryable JSON 503, not a bare 500, and reads resume with the sidecar."""
-    replica = start_api(redis_cluster)
+    replica = start_api(cluster)
     api = Api(api_client(replica))
     dataset = api.create_dataset()
     api.publish_new(dataset, "items", {f"k{i}": i for i in range(20)})

@@ -17,6 +17,7 @@ from optimus.client import OptimusClient
 from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
 from optimus.domain.digest import stats_of
 from optimus.hosts.dapr.components import LOADER_APP_ID
+from tests.dapr_host.conftest import on_postgres_too
 from tests.support.dapr_optimus import invocation_url, start_api
 
 WORKER = AppSpec(
@@ -53,12 +54,13 @@ def loader(api: AppReplica, journal_dir: Path, *args: str | Path) -> subprocess.
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+@on_postgres_too
 def test_workers_load_a_version_that_holds_exactly_the_input(
-    redis_cluster: DaprCluster, tmp_path: Path
+    cluster: DaprCluster, tmp_path: Path
 ) -> None:
-    api = start_api(redis_cluster)
+    api = start_api(cluster)
     for _ in range(2):
-        redis_cluster.add_app(WORKER)
+        cluster.add_app(WORKER)
     paths, digest = parquet_files(tmp_path, files=4, rows=3000)
     with OptimusClient(invocation_url(api)) as client:
         client.create_dataset("scores", ["items"])
@@ -73,10 +75,10 @@ def test_workers_load_a_version_that_holds_exactly_the_input(
 
 
 def test_a_killed_coordinator_resumes_without_resending_what_workers_stored(
-    redis_cluster: DaprCluster, tmp_path: Path
+    cluster: DaprCluster, tmp_path: Path
 ) -> None:
-    api = start_api(redis_cluster)
-    redis_cluster.add_app(WORKER)
+    api = start_api(cluster)
+    cluster.add_app(WORKER)
     paths, digest = parquet_files(tmp_path, files=12, rows=4000)
     journals = tmp_path / "journals"
     with OptimusClient(invocation_url(api)) as client:

@@ -21,12 +21,12 @@ def time_until_served(api: Api, dataset: str, version_id: str, timeout: float = 
 
 
 def test_a_publish_reaches_every_replica_by_its_own_subscription(
-    redis_cluster: DaprCluster,
+    cluster: DaprCluster,
 ) -> None:
     # Polls every 60 s: only the publish event can make the second replica switch fast.
-    first = Api(api_client(start_api(redis_cluster, "--refresh-interval-seconds", "60")))
-    second = Api(api_client(start_api(redis_cluster, "--refresh-interval-seconds", "60")))
-    third = Api(api_client(start_api(redis_cluster, "--refresh-interval-seconds", "60")))
+    first = Api(api_client(start_api(cluster, "--refresh-interval-seconds", "60")))
+    second = Api(api_client(start_api(cluster, "--refresh-interval-seconds", "60")))
+    third = Api(api_client(start_api(cluster, "--refresh-interval-seconds", "60")))
     dataset = first.create_dataset()
     v1 = first.publish_new(dataset, "items", {"k": 1})
     for replica in (second, third):
@@ -43,12 +43,12 @@ def test_a_publish_reaches_every_replica_by_its_own_subscription(
     assert max(delays) < 2.0
 
 
-def test_a_replica_that_misses_events_catches_up_by_polling(redis_cluster: DaprCluster) -> None:
-    publisher = Api(api_client(start_api(redis_cluster)))
+def test_a_replica_that_misses_events_catches_up_by_polling(cluster: DaprCluster) -> None:
+    publisher = Api(api_client(start_api(cluster)))
     # This replica subscribes through a pub/sub component that does not exist: no events.
     spec = optimus_api("--refresh-interval-seconds", "1")
     deaf_spec = dataclasses.replace(spec, env={"OPTIMUS_PUBSUB": "no-such-pubsub"})
-    deaf = Api(api_client(wait_ready(redis_cluster.add_app(deaf_spec))))
+    deaf = Api(api_client(wait_ready(cluster.add_app(deaf_spec))))
     dataset = publisher.create_dataset()
     v1 = publisher.publish_new(dataset, "items", {"k": 1})
     time_until_served(deaf, dataset, v1)

@@ -12,9 +12,9 @@ from tests.support.dapr_optimus import start_api
 
 
 def test_two_concurrent_publishers_leave_exactly_one_published_version(
-    redis_cluster: DaprCluster,
+    cluster: DaprCluster,
 ) -> None:
-    replicas = [Api(api_client(start_api(redis_cluster))) for _ in range(2)]
+    replicas = [Api(api_client(start_api(cluster))) for _ in range(2)]
     dataset = replicas[0].create_dataset()
     versions = [replicas[0].publish_new(dataset, "items", {"k": n}) for n in range(2)]
     failures: list[str] = []

@@ -33,7 +33,7 @@ KNOWN_APP_IDS = frozenset({API_APP_ID, LOADER_APP_ID, CONSUMER_EXAMPLE_APP_ID})
 # The ports each Optimus app listens on (the loader worker's is fixed by the issue).
 APP_PORTS = {API_APP_ID: DEFAULT_PORT, LOADER_APP_ID: 8889}
 APP_COMMANDS = {API_APP_ID: "serve", LOADER_APP_ID: "loader-worker"}
-LOCAL_COMPONENT_DIRS = ("common", "local", "redis")
+LOCAL_COMPONENT_DIRS = ("common", "local", "redis", "postgres")
 # Names of component metadata and environment variables that hold credentials.
 _SECRET_NAME = re.compile(r"password|passwd|secret|token|credential|connectionstring|apikey", re.I)
 _URL_WITH_PASSWORD = re.compile(r"://[^/@\s]*:[^/@\s]+@")

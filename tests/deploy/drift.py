@@ -1,9 +1,10 @@
 """The deployed Dapr components and resiliency policy are those the tests run with.
 
-components/redis is the set the test suite runs Optimus on (several replicas, one
-Redis). Each of its components must be deployed with the same type, version and
-metadata; only where the server is (host) and how to authenticate (secret
-references) may differ. The Resiliency policy is the same document as
+components/redis and components/postgres are the sets the test suite runs Optimus
+on with several replicas; they name the same components. Each must be deployed,
+with the type, version and metadata of that component in one of the two sets;
+only where the server is (host, connection string) and how to authenticate
+(secret references) may differ. The Resiliency policy is the same document as
 components/common/resiliency.yaml.
 """
 
@@ -17,34 +18,52 @@ import yaml
 from tests.deploy.manifests import REPO_ROOT, Obj, by_name, metadata_items, of_kind
 
 COMPONENTS_DIR = REPO_ROOT / "components"
+# The sets whose components may be deployed (the first one names them all).
+SHARED_SETS = ("redis", "postgres")
 # Metadata that says where the server is: per environment by design.
-HOST_METADATA = frozenset({"redisHost"})
+HOST_METADATA = frozenset({"redisHost", "connectionString"})
 
 
 def component_drift(objects: list[Obj]) -> list[str]:
     deployed = by_name(objects, "Component")
     problems = []
-    for path in sorted((COMPONENTS_DIR / "redis").glob("*.yaml")):
-        local = _load(path)
-        name = local["metadata"]["name"]
+    for path in sorted((COMPONENTS_DIR / SHARED_SETS[0]).glob("*.yaml")):
+        name = _load(path)["metadata"]["name"]
         component = deployed.get(name)
         if component is None:
             problems.append(f"Component/{name} ({path.name}) is not deployed")
             continue
-        for field in ("type", "version"):
-            if component["spec"].get(field) != local["spec"].get(field):
-                problems.append(
-                    f"Component/{name}: {field} {component['spec'].get(field)}, "
-                    f"components/redis has {local['spec'].get(field)}"
-                )
+        match = _local_match(name, component["spec"].get("type"))
+        if match is None:
+            problems.append(
+                f"Component/{name}: type {component['spec'].get('type')} is in none of "
+                f"components/{{{','.join(SHARED_SETS)}}}"
+            )
+            continue
+        local_set, local = match
+        if component["spec"].get("version") != local["spec"].get("version"):
+            problems.append(
+                f"Component/{name}: version {component['spec'].get('version')}, "
+                f"components/{local_set} has {local['spec'].get('version')}"
+            )
         want, got = _comparable(local), _comparable(component)
         for key in sorted(want.keys() | got.keys()):
             if want.get(key) != got.get(key):
                 problems.append(
                     f"Component/{name}: metadata {key} is {got.get(key)!r}, "
-                    f"components/redis has {want.get(key)!r}"
+                    f"components/{local_set} has {want.get(key)!r}"
                 )
     return problems
+
+
+def _local_match(name: str, component_type: str | None) -> tuple[str, Obj] | None:
+    """The set and local component with this name and type, if a shared set has one."""
+    for folder in SHARED_SETS:
+        for path in sorted((COMPONENTS_DIR / folder).glob("*.yaml")):
+            local = _load(path)
+            if local["metadata"]["name"] == name and local["spec"]["type"] == component_type:
+                return folder, local
+    return None
 
 
 def resiliency_drift(objects: list[Obj]) -> list[str]:

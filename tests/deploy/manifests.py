@@ -8,9 +8,16 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_DIR = REPO_ROOT / "deploy"
 # Every kustomization under deploy/ that is meant to be applied.
-OVERLAYS = ("base", "overlays/dev", "overlays/prod", "gitops/flux", "gitops/argocd")
+OVERLAYS = (
+    "base",
+    "overlays/dev",
+    "overlays/prod",
+    "overlays/prod-postgres",
+    "gitops/flux",
+    "gitops/argocd",
+)
 # Those that deploy Optimus itself (the others deploy GitOps controllers' objects).
-APP_OVERLAYS = ("base", "overlays/dev", "overlays/prod")
+APP_OVERLAYS = ("base", "overlays/dev", "overlays/prod", "overlays/prod-postgres")
 
 # Kinds with a pod template at spec.template (Tilt makes a resource of each).
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job"})

@@ -1,7 +1,8 @@
 """Run the real Dapr runtime on loopback: one cluster, any number of app replicas.
 
-A :class:`DaprCluster` owns the shared services (placement, scheduler, and
-redis-server for the redis component set) and the rendered components. Each
+A :class:`DaprCluster` owns the shared services (placement, scheduler,
+redis-server for the redis and postgres component sets, a PostgreSQL server for
+the postgres set) and the rendered components. Each
 :class:`AppReplica` is one app process plus its own daprd, attached to the
 cluster. Every port is picked free on 127.0.0.1 and every file lives under the
 cluster's ``run_dir``, so concurrent runs do not collide.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from . import postgres
 from .binaries import DaprBinaries, resolve_binaries
 from .processes import (
     LOOPBACK,
@@ -51,7 +53,7 @@ class AppSpec:
 
 
 class DaprCluster:
-    """Placement + scheduler (+ redis-server) and the rendered components."""
+    """Placement + scheduler (+ redis-server, PostgreSQL) and the rendered components."""
 
     def __init__(
         self,
@@ -70,6 +72,8 @@ class DaprCluster:
         self.placement_port: int | None = None
         self.scheduler_port: int | None = None
         self.redis_port: int | None = None
+        self.postgres_port: int | None = None
+        self._postgres_data_dir: Path | None = None
         self.resources: RenderedResources | None = None
 
     @property
@@ -86,8 +90,10 @@ class DaprCluster:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             variables = {"DATA_DIR": str(self.data_dir)}
-            if self.component_set is ComponentSet.REDIS:
+            if self.component_set in (ComponentSet.REDIS, ComponentSet.POSTGRES):
                 variables["REDIS_HOST"] = f"{LOOPBACK}:{self._start_redis(timeout)}"
+            if self.component_set is ComponentSet.POSTGRES:
+                variables["POSTGRES_URL"] = postgres.connection_url(self._start_postgres(timeout))
             self.resources = render(self.component_set, self.run_dir, variables)
             self._start_placement(timeout)
             self._start_scheduler(timeout)
@@ -111,6 +117,9 @@ class DaprCluster:
             app.stop()
         for process in reversed(self._services):
             process.stop()
+        if self._postgres_data_dir is not None:
+            postgres.remove_data_dir(self._postgres_data_dir)
+            self._postgres_data_dir = None
 
     def log_tails(self, lines: int = 40) -> str:
         return format_tails(self.processes, lines)
@@ -174,6 +183,17 @@ class DaprCluster:
         )  # fmt: skip
         wait_until(redis_pong(self.redis_port), "redis-server", [redis], timeout)
         return self.redis_port
+
+    def _start_postgres(self, timeout: float) -> int:
+        self._postgres_data_dir = postgres.new_data_dir(self.run_dir)
+        postgres.initdb(self._postgres_data_dir)
+        (self.postgres_port,) = free_ports(1)
+        server = self._spawn(
+            "postgres", postgres.server_argv(self._postgres_data_dir, self.postgres_port)
+        )
+        ready = postgres.accepts_connections(self.postgres_port)
+        wait_until(ready, "postgres", [server], timeout)
+        return self.postgres_port
 
     def _spawn(self, name: str, argv: Sequence[object]) -> ManagedProcess:
         process = ManagedProcess(

@@ -15,6 +15,7 @@ COMPONENTS_DIR = REPO_ROOT / "components"
 class ComponentSet(StrEnum):
     LOCAL = "local"  # SQLite state, in-memory pub/sub: no server, one replica
     REDIS = "redis"  # Redis state and pub/sub: several replicas
+    POSTGRES = "postgres"  # PostgreSQL state, Redis pub/sub: several replicas
 
 
 @dataclass(frozen=True)
