@@ -21,8 +21,9 @@ from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, InFlightWrites, Limits
 from optimus.service_layer.local_jobs import CollectorSettings, LocalJobs
 from optimus.service_layer.reads import EntryReader
-from optimus.service_layer.services import Services
-from optimus.service_layer.views import ReadViews
+from optimus.service_layer.services import AllBackgroundWork, BackgroundWork, Services
+from optimus.service_layer.views import ReadViews, ViewSource
+from optimus.service_layer.watching import EventFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class DaprSettings:
     max_request_bytes: int = 64 << 20
     # Entries of committed versions never change: each replica keeps recent ones in memory.
     read_cache_bytes: int = 64 << 20
+    # host:port of the gRPC API (docs/grpc.md); None: no gRPC server.
+    grpc_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,25 @@ class EmbeddedSettings:
     collector: CollectorSettings = field(default_factory=CollectorSettings)
     max_request_bytes: int = 64 << 20
     block_cache_bytes: int = BLOCK_CACHE_BYTES
+    grpc_address: str | None = None
+
+
+def _with_grpc(
+    background: BackgroundWork,
+    address: str | None,
+    reader: EntryReader,
+    views: ViewSource,
+    feed: EventFeed,
+) -> BackgroundWork:
+    """The background work, plus the gRPC server if it has an address."""
+    if address is None:
+        return background
+    # Imported here: without a gRPC port, the embedded host does without grpc.
+    from optimus.entrypoints.grpc_api.server import GrpcServer
+    from optimus.entrypoints.grpc_api.servicer import OptimusServicer
+
+    server = GrpcServer(OptimusServicer(reader, views, feed), address)
+    return AllBackgroundWork([background, server])
 
 
 def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
@@ -56,8 +78,11 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     entries = RocksEntryStore(db)
     in_flight = InFlightWrites()
     jobs = LocalJobs(host, entries, in_flight, clock, settings.collector)
+    feed = EventFeed()
     host.add_listener(EventLog())
     host.add_listener(jobs)
+    host.add_listener(feed)
+    reader = EntryReader(host, entries)
 
     def close() -> None:
         entries.close()  # its reader threads first: they use the database
@@ -67,9 +92,10 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         host=host,
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, in_flight, settings.limits),
-        reader=EntryReader(host, entries),
-        background=jobs,
+        reader=reader,
+        background=_with_grpc(jobs, settings.grpc_address, reader, host, feed),
         max_request_bytes=settings.max_request_bytes,
+        feed=feed,
         close=close,
     )
 
@@ -112,12 +138,15 @@ def bootstrap_dapr(settings: DaprSettings) -> ASGIApp:
         actors=actors,
         refresher=ViewRefresher(host, client, names, settings.refresh_interval_s),
     )
+    reader = EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes))
+    feed = EventFeed()
     services = Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
-        reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes)),
-        background=background,
+        reader=reader,
+        background=_with_grpc(background, settings.grpc_address, reader, host, feed),
         max_request_bytes=settings.max_request_bytes,
+        feed=feed,
     )
     return create_dapr_app(services, background)

@@ -20,6 +20,13 @@ def event_data(event: VersionEvent) -> dict[str, Any]:
     return dataclasses.asdict(event)
 
 
+def event_from_data(data: dict[str, Any]) -> VersionEvent:
+    """The event of a CloudEvent's data; fields it lacks (an older publisher's) are None."""
+    return VersionEvent(
+        **{field.name: data.get(field.name) for field in dataclasses.fields(VersionEvent)}
+    )
+
+
 class VersionEventPublisher:
     """Publishes events through the sidecar, and records the dataset's head for pollers."""
 

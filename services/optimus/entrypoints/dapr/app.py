@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from optimus.adapters.dapr.actors import DatasetActors
+from optimus.adapters.dapr.events import event_from_data
 from optimus.adapters.dapr.refresher import ViewRefresher
 from optimus.entrypoints.api.app import create_fastapi
 from optimus.entrypoints.api.fast_reads import FastEntryReads
@@ -70,6 +71,7 @@ def create_dapr_app(services: Services, background: DaprBackground) -> ASGIApp:
         data = event.get("data")
         if isinstance(data, dict) and "dataset" in data and "revision" in data:
             background.refresher.apply_event(data)
+            await services.feed.publish([event_from_data(data)])
         return {"status": "SUCCESS"}
 
     @app.get(
