@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp
 
@@ -25,6 +26,9 @@ from optimus.service_layer.services import AllBackgroundWork, BackgroundWork, Se
 from optimus.service_layer.views import ReadViews, ViewSource
 from optimus.service_layer.watching import EventFeed
 
+if TYPE_CHECKING:
+    from optimus.entrypoints.grpc_api.server import ServiceInstaller
+
 
 @dataclass(frozen=True, slots=True)
 class DaprSettings:
@@ -37,6 +41,8 @@ class DaprSettings:
     read_cache_bytes: int = 64 << 20
     # host:port of the gRPC API (docs/grpc.md); None: no gRPC server.
     grpc_address: str | None = None
+    # The sidecar's app channel is the gRPC port (app id optimus-reads): reads only, no actors.
+    grpc_app_channel: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,7 @@ def _with_grpc(
     reader: EntryReader,
     views: ViewSource,
     feed: EventFeed,
+    *installers: ServiceInstaller,
 ) -> BackgroundWork:
     """The background work, plus the gRPC server if it has an address."""
     if address is None:
@@ -63,7 +70,7 @@ def _with_grpc(
     from optimus.entrypoints.grpc_api.server import GrpcServer
     from optimus.entrypoints.grpc_api.servicer import OptimusServicer
 
-    server = GrpcServer(OptimusServicer(reader, views, feed), address)
+    server = GrpcServer(OptimusServicer(reader, views, feed), address, *installers)
     return AllBackgroundWork([background, server])
 
 
@@ -120,6 +127,7 @@ def bootstrap_dapr(settings: DaprSettings) -> ASGIApp:
     from optimus.adapters.entry_cache import CachingEntryStore
     from optimus.entrypoints.dapr.actor import ActorServices
     from optimus.entrypoints.dapr.app import DaprBackground, create_dapr_app
+    from optimus.entrypoints.dapr.grpc_callbacks import VersionEventCallbacks
     from optimus.entrypoints.dapr.jobs import ActorJobs
 
     names = DaprNames.from_env()
@@ -131,21 +139,28 @@ def bootstrap_dapr(settings: DaprSettings) -> ASGIApp:
     entries = DaprEntryStore(client, actors, names)
     fence = DaprWriteFence(actors)
     jobs = ActorJobs(host, entries, fence, clock, settings.gc_grace_ms)
+    if settings.grpc_app_channel and settings.grpc_address is None:
+        raise ValueError("a gRPC app channel needs the gRPC API's address")
+    refresher = ViewRefresher(host, client, names, settings.refresh_interval_s)
+    feed = EventFeed()
     background = DaprBackground(
         actor_services=ActorServices(
             client, VersionEventPublisher(client, names), names, clock, jobs
         ),
         actors=actors,
-        refresher=ViewRefresher(host, client, names, settings.refresh_interval_s),
+        refresher=refresher,
+        serve_actors=not settings.grpc_app_channel,
     )
+    # With a gRPC app channel, the sidecar delivers events over gRPC (grpc_callbacks.py).
+    callbacks = VersionEventCallbacks(names, refresher, feed)
+    installers = [callbacks.install] if settings.grpc_app_channel else []
     reader = EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes))
-    feed = EventFeed()
     services = Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=reader,
-        background=_with_grpc(background, settings.grpc_address, reader, host, feed),
+        background=_with_grpc(background, settings.grpc_address, reader, host, feed, *installers),
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
     )

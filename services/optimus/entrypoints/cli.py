@@ -82,6 +82,14 @@ def serve(
             help="Also serve the gRPC API (optimus.v1, docs/grpc.md) on this port, same interface."
         ),
     ] = None,
+    grpc_app_channel: Annotated[
+        bool,
+        typer.Option(
+            "--grpc-app-channel",
+            help="With --dapr and --grpc-port: the sidecar's app port is the gRPC port "
+            "(app id optimus-reads, daprd --app-protocol grpc): reads only, no actors.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     logging.basicConfig(
@@ -97,10 +105,11 @@ def serve(
             refresh_interval_s=refresh_interval_seconds,
             read_cache_bytes=read_cache_mb << 20,
             grpc_address=grpc_address,
+            grpc_app_channel=grpc_app_channel,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
         app: Any = functools.partial(bootstrap_dapr, settings)
-        where = "as Dapr app optimus-api"
+        where = "as Dapr app " + ("optimus-reads" if grpc_app_channel else "optimus-api")
     else:
         try:
             services = bootstrap_embedded(

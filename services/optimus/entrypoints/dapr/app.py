@@ -16,12 +16,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from optimus.adapters.dapr.actors import DatasetActors
-from optimus.adapters.dapr.events import event_from_data
 from optimus.adapters.dapr.refresher import ViewRefresher
 from optimus.entrypoints.api.app import create_fastapi
 from optimus.entrypoints.api.fast_reads import FastEntryReads
 from optimus.entrypoints.api.responses import ack, error_body, json_response
 from optimus.entrypoints.dapr.actor import ActorServices, DatasetActor
+from optimus.entrypoints.dapr.version_events import deliver_version_event
 from optimus.service_layer.services import Services
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,17 @@ class DaprBackground:
     actor_services: ActorServices
     actors: DatasetActors
     refresher: ViewRefresher
+    # False on a replica whose sidecar has a gRPC app channel: the SDK serves actors over HTTP.
+    serve_actors: bool = True
 
     async def start(self) -> None:
-        await ActorRuntime.register_actor(
-            DatasetActor,
-            actor_factory=lambda ctx, actor_id: DatasetActor(ctx, actor_id, self.actor_services),
-        )
+        if self.serve_actors:
+            await ActorRuntime.register_actor(
+                DatasetActor,
+                actor_factory=lambda ctx, actor_id: DatasetActor(
+                    ctx, actor_id, self.actor_services
+                ),
+            )
         self.refresher.start()
 
     async def stop(self) -> None:
@@ -63,16 +68,14 @@ async def _sidecar_error(_: Request, exc: Exception) -> Response:
 
 def create_dapr_app(services: Services, background: DaprBackground) -> ASGIApp:
     app: FastAPI = create_fastapi(services)
-    DaprActor(app)
     names = background.actor_services.names
+    if background.serve_actors:  # else the sidecar talks gRPC to the app (grpc_callbacks.py)
+        DaprActor(app)
 
-    @DaprApp(app).subscribe(pubsub=names.pubsub, topic=names.topic, route=EVENTS_ROUTE)
-    async def on_version_event(event: dict) -> dict:
-        data = event.get("data")
-        if isinstance(data, dict) and "dataset" in data and "revision" in data:
-            background.refresher.apply_event(data)
-            await services.feed.publish([event_from_data(data)])
-        return {"status": "SUCCESS"}
+        @DaprApp(app).subscribe(pubsub=names.pubsub, topic=names.topic, route=EVENTS_ROUTE)
+        async def on_version_event(event: dict) -> dict:
+            await deliver_version_event(event.get("data"), background.refresher, services.feed)
+            return {"status": "SUCCESS"}
 
     @app.get(
         "/readyz",
