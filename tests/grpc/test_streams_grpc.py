@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import grpc
 import pytest
 
 from optimus.v1 import optimus_pb2 as pb
+from optimus.v1 import optimus_pb2_grpc
 from tests.grpc.conftest import Optimus
 from tests.grpc.test_reads_grpc import failure, metadata
+
+Metadata = Sequence[tuple[str, str]]
 
 ENTRIES = {
     "items": {f"k{i:03}": {"n": i} for i in range(250)},
@@ -98,8 +101,10 @@ def test_bad_streams_get_a_status_and_the_rest_error_code(optimus, version, chan
 class Watch:
     """WatchDataset read on a thread, so the test can act while it waits for changes."""
 
-    def __init__(self, optimus: Optimus, dataset: str) -> None:
-        self.call = optimus.stub.WatchDataset(pb.WatchDatasetRequest(dataset=dataset))
+    def __init__(
+        self, stub: optimus_pb2_grpc.OptimusStub, dataset: str, metadata: Metadata = ()
+    ) -> None:
+        self.call = stub.WatchDataset(pb.WatchDatasetRequest(dataset=dataset), metadata=metadata)
         self.changes: queue.Queue[pb.DatasetChange] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -122,7 +127,7 @@ class Watch:
 def test_a_watch_starts_with_the_state_then_sees_a_publish_and_a_rollback_in_order(optimus):
     dataset = optimus.api.create_dataset()
     first = optimus.api.publish_new(dataset, "items", {"k": 1})
-    watch = Watch(optimus, dataset)
+    watch = Watch(optimus.stub, dataset)
     try:
         current = watch.next().current
         assert (current.dataset, current.active_version_id) == (dataset, first)
