@@ -60,17 +60,21 @@ def _key_sets(keys: int, per_request: int) -> list[list[str]]:
     return [[key_name(rng.randrange(keys)) for _ in range(per_request)] for _ in range(BODIES)]
 
 
-async def _rest_get_many(port: int, key_sets: list[list[str]], calls: int) -> None:
+def _rest_requests(key_sets: list[list[str]]) -> list[bytes]:
     path = f"/v1/datasets/{DATASET}/tables/{TABLE}/entries"
-    requests = [
-        http_request("GET", path, orjson.dumps([{"key": k} for k in ks])) for ks in key_sets
-    ]
+    if len(key_sets[0]) == 1:  # single-key reads: GET …/entries/{key}
+        return [http_request("GET", f"{path}/{keys[0]}") for keys in key_sets]
+    return [http_request("GET", path, orjson.dumps([{"key": k} for k in ks])) for ks in key_sets]
+
+
+async def _rest_reads(port: int, key_sets: list[list[str]], calls: int) -> None:
+    requests = _rest_requests(key_sets)
     connections = [await Connection.open(port) for _ in range(CONCURRENCY)]
 
     async def call(number: int) -> None:
         reply = await connections[number % CONCURRENCY].send(requests[number % BODIES])
         if reply.status != 200:
-            raise RuntimeError(f"REST get-many: {reply.status} {reply.body[:200]!r}")
+            raise RuntimeError(f"REST read: {reply.status} {reply.body[:200]!r}")
 
     try:
         await _concurrently(calls, call)
@@ -79,13 +83,20 @@ async def _rest_get_many(port: int, key_sets: list[list[str]], calls: int) -> No
             await connection.close()
 
 
-async def _grpc_get_many(address: str, key_sets: list[list[str]], calls: int) -> None:
-    requests = [pb.GetManyRequest(dataset=DATASET, table=TABLE, keys=ks) for ks in key_sets]
+async def _grpc_reads(address: str, key_sets: list[list[str]], calls: int) -> None:
+    single = len(key_sets[0]) == 1
+    requests = [
+        pb.GetRequest(dataset=DATASET, table=TABLE, key=ks[0])
+        if single
+        else pb.GetManyRequest(dataset=DATASET, table=TABLE, keys=ks)
+        for ks in key_sets
+    ]
     async with grpc.aio.insecure_channel(address) as channel:
         stub = optimus_pb2_grpc.OptimusStub(channel)
+        method = stub.Get if single else stub.GetMany
 
         async def call(number: int) -> None:
-            await stub.GetMany(requests[number % BODIES])
+            await method(requests[number % BODIES])
 
         await _concurrently(calls, call)
 
@@ -135,20 +146,21 @@ def run(quick: bool) -> dict[str, Any]:
         api = Api(server)
         api.create_dataset(DATASET)
         load_dataset(server, api, DATASET, keys, label="grpc")
-        key_sets = _key_sets(keys, 100)
         wait_for_quiet()
-        rest_us, grpc_us, others = [], [], []
-        for _ in range(runs):  # alternating, so both share the machine's noise
-            _, _, cpu, busy = _measure(
-                server, lambda: asyncio.run(_rest_get_many(server.port, key_sets, calls))
-            )
-            rest_us.append(cpu / calls * 1e6)
+        others: list[float] = []
+
+        def cpu_per_call(read: Callable[..., Awaitable[None]], target: Any, key_sets: Any) -> float:
+            _, _, cpu, busy = _measure(server, lambda: asyncio.run(read(target, key_sets, calls)))
             others.append(busy)
-            _, _, cpu, busy = _measure(
-                server, lambda: asyncio.run(_grpc_get_many(address, key_sets, calls))
-            )
-            grpc_us.append(cpu / calls * 1e6)
-            others.append(busy)
+            return cpu / calls * 1e6
+
+        cpu_us: dict[str, list[float]] = {"grpc": [], "rest": [], "grpc_1": [], "rest_1": []}
+        many, one = _key_sets(keys, 100), _key_sets(keys, 1)
+        for _ in range(runs):  # alternating, so that both share the machine's noise
+            cpu_us["rest"].append(cpu_per_call(_rest_reads, server.port, many))
+            cpu_us["grpc"].append(cpu_per_call(_grpc_reads, address, many))
+            cpu_us["rest_1"].append(cpu_per_call(_rest_reads, server.port, one))
+            cpu_us["grpc_1"].append(cpu_per_call(_grpc_reads, address, one))
         stream_rates, download_rates = [], []
         for _ in range(runs):
             streamed, wall, _, busy = _measure(server, lambda: asyncio.run(_stream(address)))
@@ -167,8 +179,8 @@ def run(quick: bool) -> dict[str, Any]:
         "calls_per_run": calls,
         "runs": runs,
         "concurrency": CONCURRENCY,
-        "get_many_100_server_cpu_us": {"grpc": median(grpc_us), "rest": median(rest_us)},
-        "get_many_runs_us": {"grpc": grpc_us, "rest": rest_us},
+        "server_cpu_us": {name: median(runs_us) for name, runs_us in cpu_us.items()},
+        "server_cpu_runs_us": cpu_us,
         "stream_entries_per_s": median(stream_rates),
         "rest_download_entries_per_s": median(download_rates),
         "others_cpu_pct_max": max(others),
@@ -176,7 +188,7 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    cpu = results["get_many_100_server_cpu_us"]
+    cpu = results["server_cpu_us"]
     stream, download = results["stream_entries_per_s"], results["rest_download_entries_per_s"]
     rows = [
         (
@@ -184,6 +196,12 @@ def print_table(results: dict[str, Any]) -> None:
             f"gRPC {cpu['grpc']:.0f} µs",
             f"REST get-many {cpu['rest']:.0f} µs ({cpu['grpc'] / cpu['rest']:.2f}x)",
             "ok" if cpu["grpc"] < cpu["rest"] else "MISS",
+        ),
+        (
+            "Get 1 key, server CPU per request",
+            f"gRPC {cpu['grpc_1']:.0f} µs",
+            f"REST GET {cpu['rest_1']:.0f} µs ({cpu['grpc_1'] / cpu['rest_1']:.2f}x)",
+            "",
         ),
         (
             f"StreamVersion, {results['keys']:,} entries",

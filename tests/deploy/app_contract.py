@@ -57,6 +57,7 @@ class ApiProbe:
         background = SimpleNamespace(
             actor_services=SimpleNamespace(names=names),
             refresher=SimpleNamespace(synced=asyncio.Event()),
+            serve_actors=True,  # optimus-api's (optimus-reads has a gRPC app channel)
         )
         services = SimpleNamespace(reader=None, max_request_bytes=1 << 20)
         self._app = create_dapr_app(services, background)  # type: ignore[arg-type]
