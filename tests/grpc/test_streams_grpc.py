@@ -77,6 +77,21 @@ def test_one_table_streams_alone_and_a_table_position_resumes_it_whole(optimus, 
     assert {t for t, _, _ in entries(optimus.stub.StreamVersion(request))} == {"items-b", "items.z"}
 
 
+def test_large_values_come_in_chunks_of_at_most_a_mebibyte(optimus):
+    dataset = optimus.api.create_dataset()
+    big = {f"k{i:02}": "x" * 100_000 for i in range(30)}  # 3 MB: one page, several chunks
+    version_id = optimus.api.create_version(dataset)
+    for batch in range(0, 30, 10):
+        keys = sorted(big)[batch : batch + 10]
+        optimus.api.load(dataset, version_id, "items", {k: big[k] for k in keys})
+    assert optimus.api.save(version_id)["status"] == "SAVED"
+    optimus.api.publish(version_id)
+    chunks = list(optimus.stub.StreamVersion(pb.StreamVersionRequest(dataset=dataset)))
+    assert len(chunks) == 3
+    assert all(sum(map(len, chunk.values)) <= 1 << 20 for chunk in chunks)
+    assert [k for _, k, _ in entries(iter(chunks))] == sorted(big)
+
+
 BAD_STREAMS = {
     "unknown dataset": ({"dataset": "no-such-dataset"}, "NOT_FOUND", "not-found"),
     "no dataset": ({"dataset": ""}, "INVALID_ARGUMENT", "invalid-input"),

@@ -31,7 +31,6 @@ class GrpcServer:
         self._installers = installers
         self._server: grpc.aio.Server | None = None
         self._health: health.aio.HealthServicer | None = None
-        self.port: int | None = None
 
     async def start(self) -> None:
         # Created here: a grpc.aio server belongs to the running event loop.
@@ -43,7 +42,7 @@ class GrpcServer:
         for install in self._installers:
             names += install(server)
         reflection.enable_server_reflection(names, server)
-        self.port = server.add_insecure_port(self._address)
+        server.add_insecure_port(self._address)
         await server.start()
         self._server = server
         for service in ("", OPTIMUS_SERVICE):
