@@ -43,9 +43,9 @@ from common import (
 )
 from dapr.conf import settings as dapr_settings
 
-from optimus.adapters.dapr import keys
 from optimus.dapr_runtime import DaprCluster
 from optimus.dapr_runtime.postgres import connection_url
+from optimus.hosts.dapr import state_keys
 
 BATCH = 1_000
 COPY_TABLE = "copy_baseline"
@@ -79,7 +79,9 @@ def copy_batches(url: str, version_id: str, batches: int) -> float:
                 with cursor.copy(copy_sql) as copy:
                     copy.set_types(["text", "bytea"])
                     for table, key, value in batch:
-                        copy.write_row((STORE_PREFIX + keys.entry(version_id, table, key), value))
+                        copy.write_row(
+                            (STORE_PREFIX + state_keys.entry(version_id, table, key), value)
+                        )
         return batches * BATCH / (time.perf_counter() - started)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optimus.adapters.clock import SystemClock
 from optimus.hosts.embedded.event_log import EventLog
@@ -21,8 +22,12 @@ from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
 from optimus.service_layer.reads import EntryReader
-from optimus.service_layer.services import Services
-from optimus.service_layer.views import ReadViews
+from optimus.service_layer.services import AllBackgroundWork, BackgroundWork, Services
+from optimus.service_layer.views import ReadViews, ViewSource
+from optimus.service_layer.watching import EventFeed
+
+if TYPE_CHECKING:
+    from optimus.entrypoints.grpc_api.server import ServiceInstaller
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +39,10 @@ class DaprSettings:
     max_request_bytes: int = 64 << 20
     # Entries of committed versions never change: each replica keeps recent ones in memory.
     read_cache_bytes: int = 64 << 20
+    # host:port of the gRPC API (docs/grpc.md); None: no gRPC server.
+    grpc_address: str | None = None
+    # The sidecar's app channel is the gRPC port (app id optimus-reads): reads only, no actors.
+    grpc_app_channel: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,26 @@ class EmbeddedSettings:
     collector: CollectorSettings = field(default_factory=CollectorSettings)
     max_request_bytes: int = 64 << 20
     block_cache_bytes: int = BLOCK_CACHE_BYTES
+    grpc_address: str | None = None
+
+
+def _with_grpc(
+    background: BackgroundWork,
+    address: str | None,
+    reader: EntryReader,
+    views: ViewSource,
+    feed: EventFeed,
+    *installers: ServiceInstaller,
+) -> BackgroundWork:
+    """The background work, plus the gRPC server if it has an address."""
+    if address is None:
+        return background
+    # Imported here: without a gRPC port, the embedded host does without grpc.
+    from optimus.entrypoints.grpc_api.server import GrpcServer
+    from optimus.entrypoints.grpc_api.servicer import OptimusServicer
+
+    server = GrpcServer(OptimusServicer(reader, views, feed), address, *installers)
+    return AllBackgroundWork([background, server])
 
 
 def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
@@ -55,8 +84,11 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     entries = RocksEntryStore(db)
     fence = EmbeddedWriteFence(host.views)
     jobs = EmbeddedJobs(LifecycleJobs(host, entries, fence), clock, settings.collector)
+    feed = EventFeed()
     host.add_listener(EventLog())
     host.add_listener(jobs)
+    host.add_listener(feed)
+    reader = EntryReader(host, entries)
 
     def close() -> None:
         entries.close()  # its reader threads first: they use the database
@@ -66,9 +98,10 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         host=host,
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
-        reader=EntryReader(host, entries),
-        background=jobs,
+        reader=reader,
+        background=_with_grpc(jobs, settings.grpc_address, reader, host, feed),
         max_request_bytes=settings.max_request_bytes,
+        feed=feed,
         close=close,
     )
 
@@ -91,6 +124,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     from optimus.hosts.dapr.entry_store import DaprEntryStore
     from optimus.hosts.dapr.events import VersionEventPublisher
     from optimus.hosts.dapr.fence import DaprWriteFence
+    from optimus.hosts.dapr.grpc_callbacks import VersionEventCallbacks
     from optimus.hosts.dapr.host import DaprHost
     from optimus.hosts.dapr.jobs import DaprJobs
     from optimus.hosts.dapr.refresher import ViewRefresher
@@ -103,19 +137,29 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     entries = DaprEntryStore(client, actors, names)
     fence = DaprWriteFence(actors)
     jobs = DaprJobs(LifecycleJobs(host, entries, fence), clock, settings.gc_grace_ms)
+    if settings.grpc_app_channel and settings.grpc_address is None:
+        raise ValueError("a gRPC app channel needs the gRPC API's address")
+    refresher = ViewRefresher(host, client, names, settings.refresh_interval_s)
+    feed = EventFeed()
     background = DaprBackground(
         actor_services=ActorServices(
             client, VersionEventPublisher(client, names), names, clock, jobs
         ),
         actors=actors,
-        refresher=ViewRefresher(host, client, names, settings.refresh_interval_s),
+        refresher=refresher,
+        serve_actors=not settings.grpc_app_channel,
     )
+    # With a gRPC app channel, the sidecar delivers events over gRPC (grpc_callbacks.py).
+    callbacks = VersionEventCallbacks(names, refresher, feed)
+    installers = [callbacks.install] if settings.grpc_app_channel else []
+    reader = EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes))
     return Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
-        reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes)),
-        background=background,
+        reader=reader,
+        background=_with_grpc(background, settings.grpc_address, reader, host, feed, *installers),
         max_request_bytes=settings.max_request_bytes,
-        host_routes=dapr_routes(background),
+        feed=feed,
+        host_routes=dapr_routes(background, feed),
     )

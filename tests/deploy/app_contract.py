@@ -23,6 +23,7 @@ from optimus.entrypoints.api.app import create_app
 from optimus.entrypoints.cli import cli
 from optimus.hosts.dapr.app import dapr_routes
 from optimus.hosts.dapr.components import DaprNames
+from optimus.service_layer.watching import EventFeed
 
 SUBSCRIBE_PATH = "/dapr/subscribe"  # where Dapr asks an app for its subscriptions
 
@@ -58,9 +59,10 @@ class ApiProbe:
         background = SimpleNamespace(
             actor_services=SimpleNamespace(names=names),
             refresher=SimpleNamespace(synced=asyncio.Event()),
+            serve_actors=True,  # optimus-api's (optimus-reads has a gRPC app channel)
         )
         services = SimpleNamespace(
-            reader=None, max_request_bytes=1 << 20, host_routes=dapr_routes(background)
+            reader=None, max_request_bytes=1 << 20, host_routes=dapr_routes(background, EventFeed())
         )
         self._app = create_app(services)  # type: ignore[arg-type]
 

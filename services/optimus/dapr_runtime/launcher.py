@@ -25,6 +25,7 @@ from .processes import (
     ManagedProcess,
     format_tails,
     free_ports,
+    grpc_serving,
     http_ok,
     redis_pong,
     wait_until,
@@ -45,6 +46,9 @@ class AppSpec:
     app_id: str
     command: Sequence[str]
     app_port: int | None = None  # None: pick a free one
+    # "grpc": the sidecar talks gRPC to the app port, and the app is ready once its
+    # grpc.health.v1 says SERVING; "http": once GET health_path answers 2xx.
+    app_protocol: str = "http"
     health_path: str = "/healthz"
     env: Mapping[str, str] = field(default_factory=dict)
     sidecar_env: Mapping[str, str] = field(default_factory=dict)
@@ -218,7 +222,8 @@ class AppReplica:
         logs = cluster.run_dir / "logs"
         daprd_argv = [
             cluster.binaries.daprd,
-            "--app-id", spec.app_id, "--app-port", self.app_port, "--app-protocol", "http",
+            "--app-id", spec.app_id, "--app-port", self.app_port,
+            "--app-protocol", spec.app_protocol,
             "--app-channel-address", LOOPBACK,
             "--dapr-http-port", self.http_port, "--dapr-grpc-port", self.grpc_port,
             "--dapr-internal-grpc-port", internal_grpc_port,
@@ -272,7 +277,12 @@ class AppReplica:
         self.daprd.start()
         try:
             both = self.processes
-            wait_until(http_ok(self.app_url + self.spec.health_path), self.app.name, both, timeout)
+            app_ready = (
+                grpc_serving(self.app_port)
+                if self.spec.app_protocol == "grpc"
+                else http_ok(self.app_url + self.spec.health_path)
+            )
+            wait_until(app_ready, self.app.name, both, timeout)
             wait_until(
                 http_ok(f"{self.http_endpoint}/v1.0/healthz"), self.daprd.name, both, timeout
             )

@@ -113,6 +113,25 @@ def http_ok(url: str) -> Callable[[], bool]:
     return check
 
 
+def grpc_serving(port: int) -> Callable[[], bool]:
+    """True once the gRPC server on ``port`` reports SERVING (grpc.health.v1)."""
+
+    def check() -> bool:
+        import grpc  # here: only apps with a gRPC app channel need it
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        with grpc.insecure_channel(f"{LOOPBACK}:{port}") as channel:
+            try:
+                answer = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=2.0
+                )
+            except grpc.RpcError:
+                return False
+        return answer.status == health_pb2.HealthCheckResponse.SERVING
+
+    return check
+
+
 def redis_pong(port: int) -> Callable[[], bool]:
     def check() -> bool:
         try:

@@ -77,6 +77,20 @@ def serve(
             "entries (--dapr, per replica).",
         ),
     ] = DaprSettings().read_cache_bytes >> 20,
+    grpc_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Also serve the gRPC API (optimus.v1, docs/grpc.md) on this port, same interface."
+        ),
+    ] = None,
+    grpc_app_channel: Annotated[
+        bool,
+        typer.Option(
+            "--grpc-app-channel",
+            help="With --dapr and --grpc-port: the sidecar's app port is the gRPC port "
+            "(app id optimus-reads, daprd --app-protocol grpc): reads only, no actors.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     logging.basicConfig(
@@ -84,16 +98,19 @@ def serve(
     )
     limits = Limits(max_value_bytes=max_value_bytes)
     grace_ms = int(gc_grace_seconds * 1000)
+    grpc_address = f"{host}:{grpc_port}" if grpc_port is not None else None
     if dapr:
         settings = DaprSettings(
             limits=limits,
             gc_grace_ms=grace_ms,
             refresh_interval_s=refresh_interval_seconds,
             read_cache_bytes=read_cache_mb << 20,
+            grpc_address=grpc_address,
+            grpc_app_channel=grpc_app_channel,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
         app: Any = functools.partial(_dapr_app, settings)
-        where = "as Dapr app optimus-api"
+        where = "as Dapr app " + ("optimus-reads" if grpc_app_channel else "optimus-api")
     else:
         try:
             services = bootstrap_embedded(
@@ -102,6 +119,7 @@ def serve(
                     limits=limits,
                     collector=CollectorSettings(grace_ms=grace_ms),
                     block_cache_bytes=read_cache_mb << 20,
+                    grpc_address=grpc_address,
                 )
             )
         except Exception as exc:  # in use by another server, not a directory, …
@@ -109,6 +127,8 @@ def serve(
             raise typer.Exit(1) from None
         app = create_app(services)
         where = f"data: {data_dir.resolve()}"
+    if grpc_address is not None:
+        where += f", gRPC on {grpc_address}"
     typer.secho(
         f"Optimus {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
         f"{where})",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,6 +29,19 @@ class Batch:
     number: int | None = None
 
 
+# Where a scan of a version resumes: the (table, key) it must go past.
+ScanPosition = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPage:
+    """Consecutive entries of one table of a version, in key order."""
+
+    table: str
+    keys: list[str]
+    values: list[bytes]
+
+
 class EntryStore(Protocol):
     """Entries of every version, addressed by (version id, table, key)."""
 
@@ -46,6 +59,16 @@ class EntryStore(Protocol):
 
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         """Delete every entry of the version and give the space back."""
+
+    def scan(
+        self,
+        dataset: str,
+        version_id: str,
+        tables: Sequence[str],
+        after: ScanPosition | None,
+        page_size: int,
+    ) -> AsyncIterator[EntryPage]:
+        """The committed version's entries of `tables` after `after`, in (table, key) order."""
 
 
 class DatasetStore(Protocol):

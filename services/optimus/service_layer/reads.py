@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from optimus.domain.errors import InvalidInput
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
-from optimus.service_layer.ports import EntryStore
+from optimus.service_layer.ports import EntryPage, EntryStore, ScanPosition
 from optimus.service_layer.views import DatasetView, ViewSource, refreshed_view
 
 MAX_KEYS_PER_READ = 10_000
+MAX_PAGE_SIZE = 10_000
 
 
 class EntryRead(NamedTuple):  # a NamedTuple: made once per single-key read, cheaply
@@ -26,6 +27,15 @@ class EntriesRead:
     version_id: str
     keys: Sequence[str]
     values: Sequence[bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionScan:
+    """A version's entries, pages of one table each; which version is known before the first."""
+
+    view: DatasetView
+    version_id: str
+    pages: AsyncIterator[EntryPage]
 
 
 def _check_key(key: object) -> str:
@@ -77,3 +87,26 @@ class EntryReader:
         checked = [_check_key(key) for key in keys]
         values = await self._store.read_many(version, table, checked)
         return EntriesRead(view, version, checked, values)
+
+    async def scan(
+        self,
+        dataset: str,
+        version_id: str | None = None,
+        table: str | None = None,
+        after: ScanPosition | None = None,
+        page_size: int = 1000,
+    ) -> VersionScan:
+        """Every entry of the version (or of one table) after `after`, in (table, key) order."""
+        view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
+        if table is not None:
+            view.check_table(table)
+        version = view.version_to_read(version_id)
+        if after is not None and after[1]:
+            _check_key(after[1])
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidInput(
+                f"page size must be 1..{MAX_PAGE_SIZE}, got {page_size}", code="invalid-page-size"
+            )
+        tables = [table] if table is not None else sorted(view.tables)
+        pages = self._store.scan(dataset, version, tables, after, page_size)
+        return VersionScan(view, version, pages)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
 from optimus.service_layer.ports import DatasetHost
 from optimus.service_layer.reads import EntryReader
+from optimus.service_layer.watching import EventFeed
 
 
 class BackgroundWork(Protocol):
@@ -21,6 +22,21 @@ class BackgroundWork(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class AllBackgroundWork:
+    """Several pieces of background work: started in order, stopped in reverse order."""
+
+    parts: Sequence[BackgroundWork]
+
+    async def start(self) -> None:
+        for part in self.parts:
+            await part.start()
+
+    async def stop(self) -> None:
+        for part in reversed(self.parts):
+            await part.stop()
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     host: DatasetHost
     lifecycle: VersionLifecycle
@@ -28,6 +44,8 @@ class Services:
     reader: EntryReader
     background: BackgroundWork
     max_request_bytes: int = 64 << 20
+    # Version events of every dataset, as the host sees them, for watchers.
+    feed: EventFeed = field(default_factory=EventFeed)
     # Releases what the adapters hold (files, connections) once the app has stopped.
     close: Callable[[], None] = lambda: None
     # Adds the host's own routes to the web app (the Dapr host's actor and event routes).

@@ -19,6 +19,8 @@ from optimus.entrypoints.api.responses import ack, error_body, json_response
 from optimus.hosts.dapr.actor import ActorServices, DatasetActor
 from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.hosts.dapr.refresher import ViewRefresher
+from optimus.hosts.dapr.version_events import deliver_version_event
+from optimus.service_layer.watching import EventFeed
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +34,17 @@ class DaprBackground:
     actor_services: ActorServices
     actors: DatasetActors
     refresher: ViewRefresher
+    # False on a replica whose sidecar has a gRPC app channel: the SDK serves actors over HTTP.
+    serve_actors: bool = True
 
     async def start(self) -> None:
-        await ActorRuntime.register_actor(
-            DatasetActor,
-            actor_factory=lambda ctx, actor_id: DatasetActor(ctx, actor_id, self.actor_services),
-        )
+        if self.serve_actors:
+            await ActorRuntime.register_actor(
+                DatasetActor,
+                actor_factory=lambda ctx, actor_id: DatasetActor(
+                    ctx, actor_id, self.actor_services
+                ),
+            )
         self.refresher.start()
 
     async def stop(self) -> None:
@@ -57,19 +64,18 @@ async def _sidecar_error(_: Request, exc: Exception) -> Response:
     return json_response(error_body(f"a Dapr call failed: {code}", "sidecar-error"), 502)
 
 
-def dapr_routes(background: DaprBackground) -> Callable[[FastAPI], None]:
+def dapr_routes(background: DaprBackground, feed: EventFeed) -> Callable[[FastAPI], None]:
     """What a Dapr replica adds to the API: the actor routes, the event subscription, readiness."""
 
     def install(app: FastAPI) -> None:
-        DaprActor(app)
         names = background.actor_services.names
+        if background.serve_actors:  # else the sidecar talks gRPC to the app (grpc_callbacks.py)
+            DaprActor(app)
 
-        @DaprApp(app).subscribe(pubsub=names.pubsub, topic=names.topic, route=EVENTS_ROUTE)
-        async def on_version_event(event: dict) -> dict:
-            data = event.get("data")
-            if isinstance(data, dict) and "dataset" in data and "revision" in data:
-                background.refresher.apply_event(data)
-            return {"status": "SUCCESS"}
+            @DaprApp(app).subscribe(pubsub=names.pubsub, topic=names.topic, route=EVENTS_ROUTE)
+            async def on_version_event(event: dict) -> dict:
+                await deliver_version_event(event.get("data"), background.refresher, feed)
+                return {"status": "SUCCESS"}
 
         @app.get(
             "/readyz",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 API_APP_ID = "optimus-api"
 LOADER_APP_ID = "optimus-loader"
+# The same app for gRPC reads through Dapr: a gRPC app channel, no actors (docs/grpc.md).
+READS_APP_ID = "optimus-reads"
 ACTOR_TYPE = "DatasetActor"
 VERSIONS_TOPIC = "optimus-versions"
 

@@ -10,10 +10,10 @@ through: their writes are never cached. Memory is bounded by the bytes held
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from optimus.domain.digest import EntryStats
-from optimus.service_layer.ports import Batch, EntryStore
+from optimus.service_layer.ports import Batch, EntryPage, EntryStore, ScanPosition
 
 _MISSING = b""  # stands for a key known to be absent (stored values are never empty)
 _OVERHEAD = 100  # bytes per cached entry beyond its key and value: tuple, node, ints
@@ -65,6 +65,17 @@ class CachingEntryStore:
 
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         await self._inner.delete(dataset, version_id, tables)
+
+    def scan(
+        self,
+        dataset: str,
+        version_id: str,
+        tables: Sequence[str],
+        after: ScanPosition | None,
+        page_size: int,
+    ) -> AsyncIterator[EntryPage]:
+        # Not cached: a whole version streamed once would only push out the hot entries.
+        return self._inner.scan(dataset, version_id, tables, after, page_size)
 
     def _remember(self, name: tuple[str, str, str], value: bytes | None) -> None:
         stored = value if value is not None else _MISSING

@@ -8,7 +8,8 @@ count and digest and GC can find every key it wrote.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from itertools import groupby
 
 import orjson
 from dapr.aio.clients import DaprClient
@@ -19,7 +20,7 @@ from optimus.hosts.dapr import state_keys
 from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.hosts.dapr.components import DaprNames
 from optimus.hosts.dapr.envelope import unwrap
-from optimus.service_layer.ports import Batch
+from optimus.service_layer.ports import Batch, EntryPage, ScanPosition
 
 CHUNK = 500  # keys per bulk call
 PARALLELISM = 16  # concurrent reads inside one bulk get (stores without a native bulk get)
@@ -86,6 +87,27 @@ class DaprEntryStore:
         doomed += [state_keys.manifest(version_id, str(n)) for n in range(count)]
         for chunk in _chunks(doomed):
             await self._client.execute_state_transaction(self._store, [_delete(k) for k in chunk])
+
+    async def scan(
+        self,
+        dataset: str,
+        version_id: str,
+        tables: Sequence[str],
+        after: ScanPosition | None,
+        page_size: int,
+    ) -> AsyncIterator[EntryPage]:
+        # The state API can't scan: the batches' manifests name every key, sorted here
+        # as (table, key) pairs ("a-b/k" sorts before "a/k" as a string, not as a pair).
+        wanted = set(tables)
+        written = await self._written(version_id, await self._batch_count(dataset, version_id))
+        pairs = sorted(tuple(name.partition("/")[::2]) for name in written)
+        pending = [(t, k) for t, k in pairs if t in wanted and (after is None or (t, k) > after)]
+        for table, group in groupby(pending, key=lambda pair: pair[0]):
+            for chunk in _chunks([key for _, key in group], page_size):
+                values = await self.read_many(version_id, table, chunk)
+                found = [(k, v) for k, v in zip(chunk, values, strict=True) if v is not None]
+                if found:
+                    yield EntryPage(table, [k for k, _ in found], [v for _, v in found])
 
     async def _batch_count(self, dataset: str, version_id: str) -> int:
         ledger = unwrap(await self._actors.of(dataset).batches({"version_id": version_id}))

@@ -15,8 +15,9 @@ Key layout (names are `[A-Za-z0-9-_.]`, so NUL separators are unambiguous):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 
 import orjson
@@ -43,7 +44,7 @@ from optimus.adapters.codec import (
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
 from optimus.service_layer.commands import Outcome
-from optimus.service_layer.ports import Batch
+from optimus.service_layer.ports import Batch, EntryPage, ScanPosition
 
 _DATASET = b"d\x00"
 _ENTRY = b"e\x00"
@@ -183,6 +184,46 @@ class RocksEntryStore:
 
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         await asyncio.to_thread(self._delete_range, version_id)
+
+    async def scan(
+        self,
+        dataset: str,
+        version_id: str,
+        tables: Sequence[str],
+        after: ScanPosition | None,
+        page_size: int,
+    ) -> AsyncIterator[EntryPage]:
+        loop = asyncio.get_running_loop()
+        for table in sorted(tables):
+            if after is not None and table < after[0]:
+                continue
+            prefix = _ENTRY + f"{version_id}\0{table}\0".encode()
+            # Past `after`: its key followed by NUL, the smallest key greater than it.
+            start = prefix + (after[1].encode() + _SEP if after and table == after[0] else b"")
+            while start is not None:
+                keys, values, start = await loop.run_in_executor(
+                    self._readers, self._page, prefix, start, page_size
+                )
+                if keys:
+                    yield EntryPage(table, keys, values)
+
+    def _page(
+        self, prefix: bytes, start: bytes, size: int
+    ) -> tuple[list[str], list[bytes], bytes | None]:
+        """Up to `size` entries from `start` under `prefix`, and where the next page starts."""
+        options = ReadOptions()
+        options.set_iterate_upper_bound(prefix[:-1] + b"\x01")
+        # A whole version read once would push the entries point reads need out of the cache.
+        options.fill_cache(False)
+        skip = len(prefix)
+        keys: list[str] = []
+        values: list[bytes] = []
+        items = self._db.items(from_key=start, read_opt=options)
+        for raw_key, value in islice(items, size):
+            keys.append(raw_key[skip:].decode())
+            values.append(value)
+        following = prefix + keys[-1].encode() + _SEP if len(keys) == size else None
+        return keys, values, following
 
     def _scan_stats(self, version_id: str) -> EntryStats:
         # The version is complete: move it out of the memtables (whose memory counts

@@ -1,0 +1,230 @@
+"""The gRPC API beside REST on one embedded server: GetMany of 100 keys, and StreamVersion.
+
+Targets (issue 17): GetMany of 100 keys costs the server less CPU per request
+than REST's get-many of the same keys (psutil CPU times of the server process,
+runs alternating in one session, 8 concurrent calls each); StreamVersion at
+>= 300k entries/s, beside a download of the same version by REST get-many of
+1,000 known keys per request (the way to fetch a version without the stream).
+
+    .venv/bin/python bench/bench_grpc.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import orjson
+from common import (
+    TABLE,
+    Api,
+    Connection,
+    CpuMeter,
+    free_port,
+    http_request,
+    key_name,
+    load_dataset,
+    log,
+    median,
+    optimus_server,
+    stop_all,
+    temp_dir,
+    wait_for_quiet,
+)
+from scale import parse_scale
+
+from optimus.v1 import optimus_pb2 as pb
+from optimus.v1 import optimus_pb2_grpc
+
+DATASET = "grpc"
+CONCURRENCY = 8
+BODIES = 200  # distinct random 100-key requests, cycled
+STREAM_TARGET_PER_S = 300_000
+DOWNLOAD_KEYS = 1000  # keys per REST get-many when downloading the whole version
+
+
+async def _concurrently(calls: int, call: Callable[[int], Awaitable[None]]) -> None:
+    async def worker(first: int) -> None:
+        for number in range(first, calls, CONCURRENCY):
+            await call(number)
+
+    await asyncio.gather(*(worker(i) for i in range(CONCURRENCY)))
+
+
+def _key_sets(keys: int, per_request: int) -> list[list[str]]:
+    rng = random.Random(17)
+    return [[key_name(rng.randrange(keys)) for _ in range(per_request)] for _ in range(BODIES)]
+
+
+def _rest_requests(key_sets: list[list[str]]) -> list[bytes]:
+    path = f"/v1/datasets/{DATASET}/tables/{TABLE}/entries"
+    if len(key_sets[0]) == 1:  # single-key reads: GET …/entries/{key}
+        return [http_request("GET", f"{path}/{keys[0]}") for keys in key_sets]
+    return [http_request("GET", path, orjson.dumps([{"key": k} for k in ks])) for ks in key_sets]
+
+
+async def _rest_reads(port: int, key_sets: list[list[str]], calls: int) -> None:
+    requests = _rest_requests(key_sets)
+    connections = [await Connection.open(port) for _ in range(CONCURRENCY)]
+
+    async def call(number: int) -> None:
+        reply = await connections[number % CONCURRENCY].send(requests[number % BODIES])
+        if reply.status != 200:
+            raise RuntimeError(f"REST read: {reply.status} {reply.body[:200]!r}")
+
+    try:
+        await _concurrently(calls, call)
+    finally:
+        for connection in connections:
+            await connection.close()
+
+
+async def _grpc_reads(address: str, key_sets: list[list[str]], calls: int) -> None:
+    single = len(key_sets[0]) == 1
+    requests = [
+        pb.GetRequest(dataset=DATASET, table=TABLE, key=ks[0])
+        if single
+        else pb.GetManyRequest(dataset=DATASET, table=TABLE, keys=ks)
+        for ks in key_sets
+    ]
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = optimus_pb2_grpc.OptimusStub(channel)
+        method = stub.Get if single else stub.GetMany
+
+        async def call(number: int) -> None:
+            await method(requests[number % BODIES])
+
+        await _concurrently(calls, call)
+
+
+async def _stream(address: str) -> int:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = optimus_pb2_grpc.OptimusStub(channel)
+        entries = 0
+        async for chunk in stub.StreamVersion(pb.StreamVersionRequest(dataset=DATASET)):
+            entries += len(chunk.keys)
+        return entries
+
+
+async def _rest_download(port: int, keys: int) -> int:
+    path = f"/v1/datasets/{DATASET}/tables/{TABLE}/entries"
+    connection = await Connection.open(port)
+    entries = 0
+    try:
+        for start in range(0, keys, DOWNLOAD_KEYS):
+            chunk = [{"key": key_name(i)} for i in range(start, min(start + DOWNLOAD_KEYS, keys))]
+            reply = await connection.send(http_request("GET", path, orjson.dumps(chunk)))
+            entries += orjson.loads(reply.body)["keys-found"]
+    finally:
+        await connection.close()
+    return entries
+
+
+def _measure(server: Any, work: Callable[[], Any]) -> tuple[Any, float, float, float]:
+    """(result, wall seconds, server CPU seconds, others' share of the machine in %)."""
+    with CpuMeter(server) as meter:
+        started = time.perf_counter()
+        result = work()
+        wall = time.perf_counter() - started
+    return result, wall, meter.server_s, meter.others_pct
+
+
+def run(quick: bool) -> dict[str, Any]:
+    keys = 100_000 if quick else 1_000_000
+    calls = 2_000 if quick else 10_000
+    runs = 3 if quick else 5
+    with temp_dir("bench-grpc-") as data_dir:
+        grpc_port = free_port()
+        server = optimus_server(data_dir)
+        server.command += ["--grpc-port", str(grpc_port)]
+        server.start()
+        address = f"127.0.0.1:{grpc_port}"
+        api = Api(server)
+        api.create_dataset(DATASET)
+        load_dataset(server, api, DATASET, keys, label="grpc")
+        wait_for_quiet()
+        others: list[float] = []
+
+        def cpu_per_call(read: Callable[..., Awaitable[None]], target: Any, key_sets: Any) -> float:
+            _, _, cpu, busy = _measure(server, lambda: asyncio.run(read(target, key_sets, calls)))
+            others.append(busy)
+            return cpu / calls * 1e6
+
+        cpu_us: dict[str, list[float]] = {"grpc": [], "rest": [], "grpc_1": [], "rest_1": []}
+        many, one = _key_sets(keys, 100), _key_sets(keys, 1)
+        for _ in range(runs):  # alternating, so that both share the machine's noise
+            cpu_us["rest"].append(cpu_per_call(_rest_reads, server.port, many))
+            cpu_us["grpc"].append(cpu_per_call(_grpc_reads, address, many))
+            cpu_us["rest_1"].append(cpu_per_call(_rest_reads, server.port, one))
+            cpu_us["grpc_1"].append(cpu_per_call(_grpc_reads, address, one))
+        stream_rates, download_rates = [], []
+        for _ in range(runs):
+            streamed, wall, _, busy = _measure(server, lambda: asyncio.run(_stream(address)))
+            if streamed != keys:
+                raise RuntimeError(f"streamed {streamed} entries, expected {keys}")
+            stream_rates.append(streamed / wall)
+            others.append(busy)
+            fetched, wall, _, busy = _measure(
+                server, lambda: asyncio.run(_rest_download(server.port, keys))
+            )
+            download_rates.append(fetched / wall)
+            others.append(busy)
+        server.stop()
+    return {
+        "keys": keys,
+        "calls_per_run": calls,
+        "runs": runs,
+        "concurrency": CONCURRENCY,
+        "server_cpu_us": {name: median(runs_us) for name, runs_us in cpu_us.items()},
+        "server_cpu_runs_us": cpu_us,
+        "stream_entries_per_s": median(stream_rates),
+        "rest_download_entries_per_s": median(download_rates),
+        "others_cpu_pct_max": max(others),
+    }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    cpu = results["server_cpu_us"]
+    stream, download = results["stream_entries_per_s"], results["rest_download_entries_per_s"]
+    rows = [
+        (
+            "GetMany 100 keys, server CPU per request",
+            f"gRPC {cpu['grpc']:.0f} µs",
+            f"REST get-many {cpu['rest']:.0f} µs ({cpu['grpc'] / cpu['rest']:.2f}x)",
+            "ok" if cpu["grpc"] < cpu["rest"] else "MISS",
+        ),
+        (
+            "Get 1 key, server CPU per request",
+            f"gRPC {cpu['grpc_1']:.0f} µs",
+            f"REST GET {cpu['rest_1']:.0f} µs ({cpu['grpc_1'] / cpu['rest_1']:.2f}x)",
+            "",
+        ),
+        (
+            f"StreamVersion, {results['keys']:,} entries",
+            f"{stream:,.0f} entries/s",
+            f"REST get-many of {DOWNLOAD_KEYS:,} keys {download:,.0f}/s ({stream / download:.1f}x)",
+            "ok" if stream >= STREAM_TARGET_PER_S else "MISS",
+        ),
+    ]
+    print()
+    for row in rows:
+        print(" | ".join(row))
+    print(f"(others used up to {results['others_cpu_pct_max']:.0f}% of the machine)")
+
+
+def main() -> None:
+    scale, _ = parse_scale(__doc__ or "")
+    try:
+        results = run(scale.name == "quick")
+    finally:
+        stop_all()
+    log(orjson.dumps(results).decode())
+    print_table(results)
+
+
+if __name__ == "__main__":
+    main()
