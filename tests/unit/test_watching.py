@@ -49,8 +49,8 @@ async def test_events_come_after_the_state_once_each_in_revision_order(source):
     later = state.revision + 1
     # Duplicated, overtaken and stale events (at-least-once, unordered on Dapr) are skipped;
     # another dataset's are not this watcher's.
-    await feed.publish([event(later), event(later), event(state.revision), event(later + 5, "x")])
-    await feed.publish([event(later + 2), event(later + 1), event(later + 3)])
+    await feed.on_events([event(later), event(later), event(state.revision), event(later + 5, "x")])
+    await feed.on_events([event(later + 2), event(later + 1), event(later + 3)])
     got = [await anext(changes) for _ in range(3)]
     assert [e.revision for e in got] == [later, later + 2, later + 3]
     await changes.aclose()
@@ -60,7 +60,7 @@ async def test_a_watcher_too_far_behind_is_ended_and_the_feed_goes_on(source):
     feed = EventFeed(max_pending=3)
     changes = watch_dataset(source, feed, "recs")
     state = await anext(changes)
-    await feed.publish([event(state.revision + n) for n in range(1, 6)])
+    await feed.on_events([event(state.revision + n) for n in range(1, 6)])
     with pytest.raises(TooLarge) as ended:
         while True:
             await anext(changes)
@@ -68,6 +68,6 @@ async def test_a_watcher_too_far_behind_is_ended_and_the_feed_goes_on(source):
     # A new watcher starts from the current state again.
     again = watch_dataset(source, feed, "recs")
     assert await anext(again) == state
-    await feed.publish([event(state.revision + 9)])
+    await feed.on_events([event(state.revision + 9)])
     assert (await asyncio.wait_for(anext(again), 1)).revision == state.revision + 9
     await again.aclose()

@@ -66,12 +66,14 @@ class ManagedProcess:
         return self._popen is not None and self._popen.poll() is None
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM the process group, then SIGKILL it if it lingers."""
+        """SIGTERM the process group, then SIGKILL it if it lingers; returns once the whole
+        group is gone (a server's children may exit after it, e.g. PostgreSQL's backends)."""
         if self._popen is None:
             return
+        group = self._popen.pid
         for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
-                os.killpg(self._popen.pid, sig)
+                os.killpg(group, sig)
             except ProcessLookupError:
                 break
             try:
@@ -81,6 +83,11 @@ class ManagedProcess:
                 continue
         self._popen.wait()
         self._popen = None
+        killed_at = time.monotonic() + timeout
+        while _group_alive(group) and time.monotonic() < killed_at + timeout:
+            if time.monotonic() > killed_at:
+                os.killpg(group, signal.SIGKILL)  # bounded: a zombie nobody reaps stays listed
+            time.sleep(0.02)
 
     def tail(self, lines: int = 40) -> str:
         if not self.log_path.exists():
@@ -166,3 +173,11 @@ def format_tails(processes: Iterable[ManagedProcess], lines: int = 40) -> str:
         f"----- {p.name} (pid {p.pid}, exit {p.exit_code()}) {p.log_path} -----\n{p.tail(lines)}"
         for p in processes
     )
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -25,7 +25,7 @@ class EventFeed:
         self.max_pending = max_pending
         self._watchers: defaultdict[str, set[asyncio.Queue[VersionEvent | None]]] = defaultdict(set)
 
-    async def publish(self, events: Sequence[VersionEvent]) -> None:
+    async def on_events(self, events: Sequence[VersionEvent]) -> None:
         for event in events:
             for queue in self._watchers.get(event.dataset, ()):
                 try:

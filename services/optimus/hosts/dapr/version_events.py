@@ -14,4 +14,4 @@ async def deliver_version_event(data: object, refresher: ViewRefresher, feed: Ev
             event = event_from_dict(data)
         except (TypeError, ValueError):  # the refresher has logged it and refreshes the dataset
             return
-        await feed.publish([event])
+        await feed.on_events([event])
