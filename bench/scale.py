@@ -50,4 +50,3 @@ QUICK = Scale(
     memory_keys=300_000,
     memory_seconds=4,
 )
-
