@@ -143,11 +143,11 @@ def rows(results: dict[str, Any]) -> list[Row]:
     history = figures["history"]
     dapr, embedded = figures["dapr"], figures["embedded"]
     table = []
-    for case in ("history_1", f"history_{history}"):
-        on_dapr, beside = dapr[case], embedded[case]
+    for versions in (1, history):
+        on_dapr, beside = dapr[f"history_{versions}"], embedded[f"history_{versions}"]
         table.append(
             Row(
-                f"Dapr publish/rollback, {case.replace('_', ' ')} versions, p50 / p99",
+                f"Dapr publish/rollback, {versions} version(s) of history, p50 / p99",
                 f"{ms(on_dapr['median_ms'])} / {ms(on_dapr['p99_ms'])}",
                 f"embedded {ms(beside['median_ms'])} / {ms(beside['p99_ms'])}",
                 f"{on_dapr['p99_ms'] / beside['p99_ms']:.1f}x p99",
