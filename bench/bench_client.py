@@ -127,7 +127,7 @@ def _many_vs_single(base_url: str, rounds: int) -> dict[str, float]:
 
 def measure(scale: Scale, work: Path) -> dict[str, Any]:
     server = optimus_server(work / "data").start()
-    base_url = server.url + "/v1"
+    base_url = server.api_url
     started = time.perf_counter()
     _load(base_url)
     log(f"{KEYS:,} keys loaded and published in {time.perf_counter() - started:.1f}s")

@@ -46,13 +46,13 @@ from harness.data import (
     key_name,
     value_of,
 )
+from harness.datasets import sdk
 from harness.figures import log, median, percentile
 from harness.processes import optimus_server
 from harness.report import Row, ms, verdict
 from harness.wrk import RANDOM_KEY, run_wrk
 
 from optimus.adapters.dapr.names import LOADER_APP_ID
-from optimus.client import OptimusClient
 from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
 
 PY = sys.executable
@@ -93,10 +93,6 @@ WORKER = AppSpec(
     [PY, "-m", "optimus", "loader-worker", "--port", "{app_port}", "--log-level", "warning"],
     health_path="/healthcheck",
 )
-
-
-def sdk(base_url: str) -> OptimusClient:
-    return OptimusClient(base_url, cache_entries=0, timeout=120.0)
 
 
 # ------------------------------------------------------------------ 1. writer
@@ -251,7 +247,7 @@ def bench_reads(api: AppReplica, scale: Scale, work: Path) -> dict[str, Any]:
     load_read_dataset(invoke_url(api), scale.read_keys)
     embedded = optimus_server(work / "embedded").start()
     try:
-        load_read_dataset(embedded.url + "/v1", scale.read_keys)
+        load_read_dataset(embedded.api_url, scale.read_keys)
         dapr_runs, embedded_runs = [], []
         for _ in range(scale.rounds):
             dapr_runs.append(

@@ -37,7 +37,7 @@ from bench_publish import publish_figures, time_publishes
 from harness.cli import run_benchmark
 from harness.dapr import add_api
 from harness.data import TABLE, key_name
-from harness.datasets import create_dataset
+from harness.datasets import create_dataset, sdk
 from harness.figures import log
 from harness.meters import CpuMeter, wait_for_quiet
 from harness.processes import optimus_server
@@ -84,7 +84,7 @@ def build_history(client: OptimusClient, dataset: str, versions: int) -> tuple[s
 def build(base_url: str, history: int) -> Pairs:
     """The two datasets on the host at `base_url`: 1 and `history` versions of history."""
     pairs: Pairs = {}
-    with OptimusClient(base_url, cache_entries=0, timeout=120.0) as client:
+    with sdk(base_url) as client:
         for case, versions in (("1", 2), (str(history), history + 1)):
             started = time.perf_counter()
             dataset = f"history-{case}"
@@ -112,7 +112,7 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
         hosts = {"dapr": api.app_port, "embedded": embedded.port}
         pairs = {
             "dapr": build(api.app_url + "/v1", scale.history),
-            "embedded": build(embedded.url + "/v1", scale.history),
+            "embedded": build(embedded.api_url, scale.history),
         }
         timings: dict[str, dict[str, list[tuple[str, float]]]] = {
             host: {case: [] for case in pairs[host]} for host in hosts

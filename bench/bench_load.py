@@ -74,7 +74,7 @@ def run(scale: Scale, optimus: Server, raw_dir: Path) -> dict[str, Any]:
     count = scale.load_entries // scale.batch
     total = count * scale.batch * scale.runs
     scatter = Scatter(total, seed=777)
-    client = sdk(optimus)
+    client = sdk(optimus.api_url)
     create_dataset(client, DATASET)
     engine = open_engine(raw_dir)
     rest_runs: list[dict[str, float]] = []

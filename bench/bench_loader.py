@@ -91,8 +91,8 @@ def _cpu_of_children() -> float:
 def load_once(path: Path, rows: int, work: Path) -> dict[str, float]:
     server = optimus_server(work / "data").start()
     try:
-        base_url = server.url + "/v1"
-        with sdk(server) as client:
+        base_url = server.api_url
+        with sdk(server.api_url) as client:
             client.create_dataset("bench", ["t"])
         wait_for_quiet()
         command = [

@@ -99,7 +99,7 @@ def _load_while_serving(server: Server, scale: Scale) -> dict[str, Any]:
 def run(scale: Scale, data_dir: Path) -> dict[str, Any]:
     server = optimus_server(data_dir).start()
     idle_empty = _idle(server)
-    with sdk(server) as client:
+    with sdk(server.api_url) as client:
         create_dataset(client, DATASET)
     loaded = load_dataset(server, DATASET, scale.memory_keys, label="memory")
     after_load = _idle(server)

@@ -87,7 +87,7 @@ def run(scale: Scale, optimus: Server, large: tuple[str, str], large_keys: int) 
     large_newer = load_dataset(
         optimus, large_dataset, large_keys, label="publish-large-2", publish=False
     )
-    with sdk(optimus) as client:
+    with sdk(optimus.api_url) as client:
         create_dataset(client, SMALL)
     small_older = load_dataset(optimus, SMALL, scale.publish_small, label="small-1")
     small_newer = load_dataset(optimus, SMALL, scale.publish_small, label="small-2", publish=False)
@@ -108,7 +108,7 @@ def run(scale: Scale, optimus: Server, large: tuple[str, str], large_keys: int) 
         f"p99 {big['p99_ms']:.2f} ms"
     )
     # Leave the large dataset as it was found: its first version published.
-    with sdk(optimus) as client:
+    with sdk(optimus.api_url) as client:
         client.publish(large_older)
     return {
         "client": "one keep-alive connection, sequential, publish and rollback alternating",
@@ -145,7 +145,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
 
 def measure(scale: Scale, work: Path) -> dict[str, Any]:
     optimus = optimus_server(work).start()
-    with sdk(optimus) as client:
+    with sdk(optimus.api_url) as client:
         create_dataset(client, "reads")
     first = load_dataset(optimus, "reads", scale.read_keys, label="reads")
     return {"publish": run(scale, optimus, ("reads", first.version_id), scale.read_keys)}

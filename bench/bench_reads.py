@@ -40,7 +40,7 @@ def _check(client: OptimusClient, dataset: str, keys: int) -> None:
 def run(scale: Scale, optimus: Server, bare: Server, dataset: str) -> dict[str, Any]:
     """The read figures of `dataset` (`scale.read_keys` keys, published) on `optimus`."""
     entries = f"/v1/datasets/{dataset}/tables/{TABLE}/entries"
-    with sdk(optimus) as client:
+    with sdk(optimus.api_url) as client:
         _check(client, dataset, scale.read_keys)
     single_args = [entries + "/", str(scale.read_keys)]
     many_args = [entries, str(scale.read_keys), str(scale.get_many_keys), str(GET_MANY_BODIES)]
@@ -202,7 +202,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
 def measure(scale: Scale, work: Path) -> dict[str, Any]:
     bare = bare_server().start()
     optimus = optimus_server(work).start()
-    with sdk(optimus) as client:
+    with sdk(optimus.api_url) as client:
         create_dataset(client, DATASET)
     load_dataset(optimus, DATASET, scale.read_keys, label="reads")
     return {"reads": run(scale, optimus, bare, DATASET)}

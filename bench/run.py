@@ -40,7 +40,7 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
     )
     results["load"] = bench_load.run(scale, optimus, work / "raw")
 
-    with sdk(optimus) as client:
+    with sdk(optimus.api_url) as client:
         create_dataset(client, READS)
     first = load_dataset(optimus, READS, scale.read_keys, label="reads-1")
     results["setup"] = {"reads_dataset": first.figures()}

@@ -14,9 +14,9 @@ from optimus.client import AsyncOptimusClient, OptimusClient
 from optimus.client.models import Version
 
 
-def sdk(server: Server) -> OptimusClient:
-    """The SDK's client of a server's API, uncached (the benchmarks read through wrk)."""
-    return OptimusClient(server.url + "/v1", cache_entries=0, timeout=600.0)
+def sdk(api_url: str) -> OptimusClient:
+    """The SDK's client of an API (`…/v1`), uncached: what it sets up is read elsewhere."""
+    return OptimusClient(api_url, cache_entries=0, timeout=600.0)
 
 
 def create_dataset(client: OptimusClient, name: str, versions_kept: int = 10) -> None:
@@ -82,13 +82,11 @@ def load_dataset(
 ) -> Loaded:
     """A new version of `n` random-order keys, saved (the count checked) and published."""
     with MemorySampler(server.pid) as memory:
-        saved, load_s, save_s = asyncio.run(
-            _load(server.url + "/v1", dataset, n, label, connections)
-        )
+        saved, load_s, save_s = asyncio.run(_load(server.api_url, dataset, n, label, connections))
     if saved.status != "SAVED" or saved.entries != n:
         raise RuntimeError(f"{dataset}: save ended {saved.status} with {saved.entries} of {n}")
     if publish:
-        with sdk(server) as client:
+        with sdk(server.api_url) as client:
             client.publish(saved.id)
     log(
         f"{dataset}: {n:,} entries loaded in {load_s:.1f}s ({n / load_s:,.0f}/s), "

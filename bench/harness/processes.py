@@ -58,6 +58,11 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def api_url(self) -> str:
+        """The REST API's root, as the client SDK takes it."""
+        return self.url + "/v1"
+
+    @property
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
