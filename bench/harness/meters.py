@@ -90,14 +90,12 @@ class MemorySampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.peak: dict[str, int] = {}
-        self.samples = 0
 
     def _run(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(OSError):
                 for name, value in proc_status(self._pid).items():
                     self.peak[name] = max(value, self.peak.get(name, 0))
-                self.samples += 1
             self._stop.wait(self._interval)
 
     def __enter__(self) -> MemorySampler:
