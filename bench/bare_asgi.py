@@ -2,7 +2,7 @@
 
 It sends what a single-key read of Optimus sends (a 100-byte JSON value, its
 content type and length, and the two version headers), without looking at
-anything: no routing, no lookup. Served by `common.bare_server` under the
+anything: no routing, no lookup. Served by `harness.processes.bare_server` under the
 uvicorn settings of `optimus serve` (uvloop, httptools, no access log).
 
 With `?burn=N` it first reads the request body and spins for N µs of CPU: the

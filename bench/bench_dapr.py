@@ -1,4 +1,4 @@
-"""Optimus on the real Dapr runtime (issues 5 and 6), each figure beside its baseline.
+"""Optimus on the real Dapr runtime, each figure beside its baseline.
 
     .venv/bin/python bench/bench_dapr.py [--quick]
 
@@ -14,7 +14,8 @@
    other two serve the new version (polled every millisecond); 30 publishes.
 
 Everything runs on loopback (a private redis-server, placement and scheduler), is
-bounded, and is stopped at the end. Results: stdout and bench/results/dapr[-quick].json.
+bounded, and is stopped at the end. Results: the table on stdout, everything in
+bench/results/dapr-full.json (or dapr-quick.json).
 """
 
 from __future__ import annotations
@@ -33,31 +34,27 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import redis
-from common import (
-    BENCH,
-    RESULTS,
+from dapr.conf import settings as dapr_settings
+from harness.cli import run_benchmark
+from harness.dapr import add_api, invoke_url
+from harness.data import (
     TABLE,
-    WRK,
     Scatter,
-    batch_body,
     batch_entries,
     batch_indices,
+    dataset_body,
     key_name,
-    log,
-    median,
-    optimus_server,
-    parse_wrk,
-    percentile,
-    stop_all,
-    temp_dir,
     value_of,
 )
-from dapr.conf import settings as dapr_settings
+from harness.datasets import sdk
+from harness.figures import log, median, percentile
+from harness.processes import optimus_server
+from harness.report import Row, ms, verdict
+from harness.wrk import RANDOM_KEY, run_wrk
 
 from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
-from optimus.hosts.dapr.components import API_APP_ID, LOADER_APP_ID
+from optimus.hosts.dapr.components import LOADER_APP_ID
 
-REPO = BENCH.parent
 PY = sys.executable
 
 
@@ -91,45 +88,11 @@ QUICK = Scale(
     rounds=1,
 )
 
-
-def api_spec(*extra: str) -> AppSpec:
-    command = [PY, "-m", "optimus", "serve", "--dapr", "--port", "{app_port}"]
-    return AppSpec(
-        API_APP_ID, [*command, "--log-level", "warning", *extra], health_path="/healthcheck"
-    )
-
-
 WORKER = AppSpec(
     LOADER_APP_ID,
     [PY, "-m", "optimus", "loader-worker", "--port", "{app_port}", "--log-level", "warning"],
     health_path="/healthcheck",
 )
-
-
-def add_api(cluster: DaprCluster) -> AppReplica:
-    """One more API replica, once it reaches its sidecar and has loaded its views."""
-    replica = cluster.add_app(api_spec())
-    deadline = time.monotonic() + 60
-    while httpx.get(f"{replica.app_url}/readyz", timeout=5).status_code != 200:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{replica.name} not ready")
-        time.sleep(0.1)
-    return replica
-
-
-def invoke_url(replica: AppReplica) -> str:
-    return f"{replica.http_endpoint}/v1.0/invoke/{API_APP_ID}/method/v1"
-
-
-def new_version(client: httpx.Client, dataset: str) -> str:
-    response = client.post("/versions", json={"dataset": dataset})
-    response.raise_for_status()
-    return response.json()["id"]
-
-
-def save_and_publish(client: httpx.Client, version_id: str) -> None:
-    client.post(f"/versions/{version_id}/save", params={"wait": "true"}).raise_for_status()
-    client.post(f"/versions/{version_id}/publish").raise_for_status()
 
 
 # ------------------------------------------------------------------ 1. writer
@@ -180,11 +143,11 @@ def write_straight_to_redis(port: int, n: int) -> float:
 
 
 def bench_writer(cluster: DaprCluster, api: AppReplica, scale: Scale) -> dict[str, Any]:
-    with httpx.Client(base_url=invoke_url(api), timeout=120) as client:
-        client.post("/datasets", json={"name": "writer", "tables": [TABLE]}).raise_for_status()
+    with sdk(invoke_url(api)) as client:
+        client.create_dataset("writer", [TABLE])
         dapr_runs, redis_runs = [], []
         for _ in range(scale.rounds):
-            version_id = new_version(client, "writer")
+            version_id = client.create_version("writer").id
             dapr_runs.append(
                 asyncio.run(write_through_dapr(api, "writer", version_id, scale.writer_batches))
             )
@@ -216,8 +179,8 @@ def parquet_input(directory: Path, scale: Scale) -> list[Path]:
 
 def run_workers_load(api: AppReplica, paths: list[Path], workers: int, journals: Path) -> float:
     """Rows/s of `optimus load --workers` (no save: the load itself), files 2 per worker."""
-    with httpx.Client(base_url=invoke_url(api), timeout=120) as client:
-        version_id = new_version(client, "workers")
+    with sdk(invoke_url(api)) as client:
+        version_id = client.create_version("workers").id
     command = [
         PY, "-m", "optimus", "load", *map(str, paths), "-d", "workers", "-t", TABLE,
         "--version-id", version_id, "--no-save", "--workers", LOADER_APP_ID,
@@ -235,8 +198,8 @@ def run_workers_load(api: AppReplica, paths: list[Path], workers: int, journals:
 
 def bench_workers(cluster: DaprCluster, api: AppReplica, scale: Scale, work: Path) -> dict:
     paths = parquet_input(work, scale)
-    with httpx.Client(base_url=invoke_url(api), timeout=120) as client:
-        client.post("/datasets", json={"name": "workers", "tables": [TABLE]}).raise_for_status()
+    with sdk(invoke_url(api)) as client:
+        client.create_dataset("workers", [TABLE])
     figures: dict[str, Any] = {}
     replicas: list[AppReplica] = []
     for workers in (1, 2, 4):
@@ -260,46 +223,38 @@ def bench_workers(cluster: DaprCluster, api: AppReplica, scale: Scale, work: Pat
 
 # --------------------------------------------------------------------- 3. reads
 def load_read_dataset(base_url: str, keys: int) -> None:
-    with httpx.Client(base_url=base_url, timeout=120) as client:
-        client.post("/datasets", json={"name": "reads", "tables": [TABLE]}).raise_for_status()
-        version_id = new_version(client, "reads")
+    with sdk(base_url) as client:
+        client.create_dataset("reads", [TABLE])
+        version_id = client.create_version("reads").id
         scatter = Scatter(keys)
         for number in range((keys + 999) // 1000):
-            body = batch_body(batch_indices(keys, 1000, scatter, number))
-            client.post(
-                f"/datasets/reads/tables/{TABLE}/entries",
-                params={"version-id": version_id},
-                content=body,
-            ).raise_for_status()
-        save_and_publish(client, version_id)
+            body = dataset_body(batch_indices(keys, 1000, scatter, number))
+            client.load_entries("reads", version_id, body)
+        client.save(version_id, wait=True)
+        client.publish(version_id)
 
 
-def wrk(url_prefix: str, keys: int, seconds: int) -> dict[str, float]:
-    script = BENCH / "lua" / "random_key.lua"
-    base, _, path = url_prefix.partition("/v1")
-    command = [
-        WRK, "-t2", "-c32", f"-d{seconds}s", "--timeout", "5s", "--latency",
-        "-s", str(script), base, "--", "/v1" + path, str(keys),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr)
-    result = parse_wrk(done.stdout)
+def wrk(base: str, path: str, keys: int, seconds: int) -> dict[str, float]:
+    """Random single-key GETs of `base` + `path` + key."""
+    result = run_wrk(base, RANDOM_KEY, [path, str(keys)], duration_s=seconds)
     return {"rps": result.rps, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
             "errors": result.errors}  # fmt: skip
 
 
 def bench_reads(api: AppReplica, scale: Scale, work: Path) -> dict[str, Any]:
     entries = f"/datasets/reads/tables/{TABLE}/entries/"
+    invoked = invoke_url(api).removeprefix(api.http_endpoint)
     load_read_dataset(invoke_url(api), scale.read_keys)
     embedded = optimus_server(work / "embedded").start()
     try:
-        load_read_dataset(embedded.url + "/v1", scale.read_keys)
+        load_read_dataset(embedded.api_url, scale.read_keys)
         dapr_runs, embedded_runs = [], []
         for _ in range(scale.rounds):
-            dapr_runs.append(wrk(invoke_url(api) + entries, scale.read_keys, scale.wrk_seconds))
+            dapr_runs.append(
+                wrk(api.http_endpoint, invoked + entries, scale.read_keys, scale.wrk_seconds)
+            )
             embedded_runs.append(
-                wrk(embedded.url + "/v1" + entries, scale.read_keys, scale.wrk_seconds)
+                wrk(embedded.url, "/v1" + entries, scale.read_keys, scale.wrk_seconds)
             )
             log(f"reads: dapr {dapr_runs[-1]}, embedded {embedded_runs[-1]}")
     finally:
@@ -315,23 +270,21 @@ def bench_reads(api: AppReplica, scale: Scale, work: Path) -> dict[str, Any]:
 def bench_publish(cluster: DaprCluster, scale: Scale) -> dict[str, Any]:
     replicas = [add_api(cluster) for _ in range(3)]
     urls = [f"{replica.app_url}/v1" for replica in replicas]
-    with httpx.Client(base_url=urls[0], timeout=60) as publisher:
-        publisher.post("/datasets", json={"name": "visible", "tables": [TABLE]})
+    with sdk(urls[0]) as publisher:
+        publisher.create_dataset("visible", [TABLE])
         versions = []
         for n in range(2):
-            version_id = new_version(publisher, "visible")
-            publisher.post(
-                f"/datasets/visible/tables/{TABLE}/entries",
-                params={"version-id": version_id},
-                json=[{"key": "k", "value": n}],
-            ).raise_for_status()
-            save_and_publish(publisher, version_id)
+            version_id = publisher.create_version("visible").id
+            body = orjson.dumps([{"table": TABLE, "key": "k", "value": n}])
+            publisher.load_entries("visible", version_id, body)
+            publisher.save(version_id, wait=True)
+            publisher.publish(version_id)
             versions.append(version_id)
         readers = [httpx.Client(base_url=url, timeout=10) for url in urls[1:]]
         delays = []
         for n in range(scale.publishes):
             target = versions[n % 2]
-            publisher.post(f"/versions/{target}/publish").raise_for_status()
+            publisher.publish(target)
             started = time.perf_counter()
             pending = set(range(len(readers)))
             while pending and time.perf_counter() - started < 30:
@@ -353,30 +306,61 @@ def bench_publish(cluster: DaprCluster, scale: Scale) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    quick = "--quick" in sys.argv
-    scale = QUICK if quick else FULL
-    results: dict[str, Any] = {"scale": "quick" if quick else "full"}
+def measure(scale: Scale, work: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {}
     started = time.monotonic()
-    try:
-        with temp_dir("bench-dapr-") as work, DaprCluster("redis", work / "cluster") as cluster:
-            api = add_api(cluster)
-            # The SDK's clients (this process is a writer) talk to the API replica's sidecar.
-            dapr_settings.DAPR_HTTP_ENDPOINT = api.http_endpoint
-            dapr_settings.DAPR_GRPC_ENDPOINT = api.grpc_endpoint
-            results["writer"] = bench_writer(cluster, api, scale)
-            results["loader_workers"] = bench_workers(cluster, api, scale, work)
-            results["reads"] = bench_reads(api, scale, work)
-            results["publish_visibility"] = bench_publish(cluster, scale)
-    finally:
-        stop_all()
+    with DaprCluster("redis", work / "cluster") as cluster:
+        api = add_api(cluster)
+        # The SDK's clients (this process is a writer) talk to the API replica's sidecar.
+        dapr_settings.DAPR_HTTP_ENDPOINT = api.http_endpoint
+        dapr_settings.DAPR_GRPC_ENDPOINT = api.grpc_endpoint
+        results["writer"] = bench_writer(cluster, api, scale)
+        results["loader_workers"] = bench_workers(cluster, api, scale, work)
+        results["reads"] = bench_reads(api, scale, work)
+        results["publish_visibility"] = bench_publish(cluster, scale)
     results["seconds"] = round(time.monotonic() - started)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / ("dapr-quick.json" if quick else "dapr.json")
-    out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
-    print(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
-    print(f"written to {out.relative_to(REPO)}")
+    return results
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    writer, workers = results["writer"], results["loader_workers"]
+    reads, visible = results["reads"], results["publish_visibility"]
+    dapr, embedded = reads["dapr_invocation"], reads["embedded"]
+    return [
+        Row(
+            "writer through the Dapr state API (Redis), entries/s",
+            f"{writer['dapr_entries_per_s']:,}",
+            f"Redis pipeline {writer['redis_pipeline_entries_per_s']:,}",
+            f"{writer['ratio']:.2f}",
+            ">= 30k/s",
+            verdict(writer["dapr_entries_per_s"] >= 30_000),
+        ),
+        Row(
+            "optimus load --workers, 2 workers vs 1",
+            f"{workers['2_workers_rows_per_s']:,} rows/s",
+            f"1 worker {workers['1_workers_rows_per_s']:,}; 4: {workers['4_workers_rows_per_s']:,}",
+            f"{workers['speedup_2_vs_1']:.2f}x",
+            ">= 1.6x",
+            verdict(workers["speedup_2_vs_1"] >= 1.6),
+        ),
+        Row(
+            "GET 1 key through service invocation, p50 / p99",
+            f"{ms(dapr['p50_ms'])} / {ms(dapr['p99_ms'])} ({dapr['rps']:,.0f} req/s)",
+            f"embedded {ms(embedded['p50_ms'])} / {ms(embedded['p99_ms'])}",
+            f"{dapr['rps'] / embedded['rps']:.2f} req/s",
+            "p99 < 15 ms",
+            verdict(dapr["p99_ms"] < 15, int(dapr["errors"])),
+        ),
+        Row(
+            "publish visible on 2 other replicas, p50 / p99",
+            f"{ms(visible['median_ms'])} / {ms(visible['p99_ms'])}",
+            f"max {ms(visible['max_ms'])}, {visible['publishes']} publishes",
+            "",
+            "p99 < 1 s",
+            verdict(visible["p99_ms"] < 1000),
+        ),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark("dapr", __doc__ or "", (FULL, QUICK), measure, rows)

@@ -1,10 +1,10 @@
 """Bulk load through the REST API, beside the raw engine writing the same batches.
 
-Target (issue 4): >= 100k entries/s in batches of 1,000 entries of 100-byte values
+Target: >= 100k entries/s in batches of 1,000 entries of 100-byte values
 (random keys), and >= 40% of the raw engine's rate measured beside it.
 
 - REST: `POST /v1/datasets/{ds}/tables/t/entries?version-id=` over several keep-alive
-  connections. The client is `common.Connection` (asyncio streams, in this process)
+  connections. The client is `harness.raw_http.Connection` (asyncio streams, in this process)
   sending bodies pre-encoded with orjson before the clock starts, so what is timed
   is the server; the client's CPU is reported beside it.
 - Raw engine: the same batches (same keys, same stored bytes, same key layout) written
@@ -24,29 +24,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from common import (
-    TABLE,
-    Api,
-    CpuMeter,
-    Scatter,
-    Server,
-    batch_body,
-    batch_entries,
-    batch_indices,
-    http_request,
-    load_path,
-    log,
-    median,
-    optimus_server,
-    post_batches,
-    quiet_rounds,
-    stop_all,
-    temp_dir,
-    wait_for_quiet,
-)
-from report import print_table, write_results
+from harness.cli import run_benchmark
+from harness.data import TABLE, Scatter, batch_entries, batch_indices, table_body, table_path
+from harness.datasets import create_dataset, sdk
+from harness.figures import log, median, quiet_rounds
+from harness.meters import CpuMeter, wait_for_quiet
+from harness.processes import Server, optimus_server
+from harness.raw_http import http_request, post_batches
+from harness.report import Row, verdict
 from rocksdict import Rdict, WriteBatch, WriteOptions
-from scale import Scale, parse_scale
+from scale import FULL, QUICK, Scale
 
 DATASET = "load"
 
@@ -83,11 +70,12 @@ def write_raw(db: Rdict, batches: Sequence[RawBatch]) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def run(scale: Scale, optimus: Server, api: Api, raw_dir: Path) -> dict[str, Any]:
+def run(scale: Scale, optimus: Server, raw_dir: Path) -> dict[str, Any]:
     count = scale.load_entries // scale.batch
     total = count * scale.batch * scale.runs
     scatter = Scatter(total, seed=777)
-    api.create_dataset(DATASET)
+    client = sdk(optimus.api_url)
+    create_dataset(client, DATASET)
     engine = open_engine(raw_dir)
     rest_runs: list[dict[str, float]] = []
     raw_runs: list[dict[str, float]] = []
@@ -95,9 +83,9 @@ def run(scale: Scale, optimus: Server, api: Api, raw_dir: Path) -> dict[str, Any
         for number in range(scale.runs):
             first = number * count
             batches = [batch_indices(total, scale.batch, scatter, first + i) for i in range(count)]
-            version_id = api.create_version(DATASET, f"load-{number}")
-            path = load_path(DATASET, version_id)
-            requests = [http_request("POST", path, batch_body(b)) for b in batches]
+            version_id = client.create_version(DATASET, label=f"load-{number}").id
+            path = table_path(DATASET, version_id)
+            requests = [http_request("POST", path, table_body(b)) for b in batches]
             raw = raw_batches(f"raw{number:022d}", batches)
             entries = count * scale.batch
 
@@ -116,7 +104,7 @@ def run(scale: Scale, optimus: Server, api: Api, raw_dir: Path) -> dict[str, Any
             wait_for_quiet()
             with CpuMeter(optimus) as cpu:
                 seconds, failures = asyncio.run(
-                    post_batches(optimus.port, requests, count, scale.batch, scale.load_connections)
+                    post_batches(optimus.port, requests, count, scale.load_connections)
                 )
             if failures:
                 raise RuntimeError(f"bulk load failed: {failures[:3]}")
@@ -137,6 +125,7 @@ def run(scale: Scale, optimus: Server, api: Api, raw_dir: Path) -> dict[str, Any
             )
     finally:
         engine.close()
+        client.close()
     rounds = quiet_rounds(
         [
             max(a["others_cpu_pct"], b["others_cpu_pct"])
@@ -166,17 +155,31 @@ def _medians(all_runs: list[dict[str, float]], rounds: list[int]) -> dict[str, A
     return figures
 
 
-def main() -> None:
-    scale, args = parse_scale(__doc__ or "")
-    try:
-        with temp_dir("bench-load-") as data_dir:
-            optimus = optimus_server(data_dir / "server").start()
-            results = {"load": run(scale, optimus, Api(optimus), data_dir / "raw")}
-    finally:
-        stop_all()
-    print_table(results)
-    write_results(args.name or f"load-{scale.name}", scale, results)
+def rows(results: dict[str, Any]) -> list[Row]:
+    load = results["load"]
+    rest, raw = load["rest"], load["raw_engine"]
+    ratio = load["ratios"]["rest_vs_raw"]
+    return [
+        Row(
+            f"bulk load via REST, entries/s (batches of {load['batch']:,})",
+            f"{rest['entries_per_s']:,.0f}",
+            f"raw engine {raw['entries_per_s']:,.0f}",
+            f"{ratio:.3f}",
+            ">= 100k/s, >= 0.40",
+            verdict(rest["entries_per_s"] >= 100_000 and ratio >= 0.40),
+        ),
+        Row(
+            "bulk load, server CPU per batch",
+            f"{rest['server_cpu_ms_per_batch']:.2f} ms",
+            f"raw engine {raw['cpu_ms_per_batch']:.2f} ms",
+        ),
+    ]
+
+
+def measure(scale: Scale, work: Path) -> dict[str, Any]:
+    optimus = optimus_server(work / "server").start()
+    return {"load": run(scale, optimus, work / "raw")}
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark("load", __doc__ or "", (FULL, QUICK), measure, rows)

@@ -1,6 +1,6 @@
 """`optimus load` of a 1M-row Parquet file into the embedded server, beside pyarrow's raw read.
 
-Target (issue 6): at least 100k rows/s, reported beside the raw rate of reading
+Target: at least 100k rows/s, reported beside the raw rate of reading
 the same file with pyarrow.
 
 - file: 1M rows, columns `key` (string) and `value` (a struct whose stored JSON is
@@ -22,23 +22,36 @@ Runs alternate raw read, load, raw read, load, …; medians are quoted.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import resource
 import subprocess
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
-from common import BIN, RESULTS, log, median, optimus_server, stop_all, temp_dir, wait_for_quiet
+from harness.cli import run_benchmark
+from harness.datasets import sdk
+from harness.figures import log, median
+from harness.meters import wait_for_quiet
+from harness.paths import BIN
+from harness.processes import optimus_server
+from harness.report import Row, verdict
 
 TARGET_ROWS_PER_S = 100_000
 _RATE = re.compile(r"loaded ([\d,]+) rows \(100%, ([\d,]+) rows/s")
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    rows: int  # rows of the Parquet file
+    runs: int  # runs of each side; the median is quoted
+
+
+FULL = Scale(rows=1_000_000, runs=3)
+QUICK = Scale(rows=200_000, runs=2)
 
 
 def write_file(path: Path, rows: int) -> None:
@@ -78,10 +91,9 @@ def _cpu_of_children() -> float:
 def load_once(path: Path, rows: int, work: Path) -> dict[str, float]:
     server = optimus_server(work / "data").start()
     try:
-        base_url = server.url + "/v1"
-        httpx.post(
-            f"{base_url}/datasets", json={"name": "bench", "tables": ["t"]}
-        ).raise_for_status()
+        base_url = server.api_url
+        with sdk(server.api_url) as client:
+            client.create_dataset("bench", ["t"])
         wait_for_quiet()
         command = [
             str(BIN / "optimus"), "load", str(path), "-d", "bench", "-t", "t",
@@ -110,81 +122,54 @@ def load_once(path: Path, rows: int, work: Path) -> dict[str, float]:
     }
 
 
-def run(rows: int, runs: int) -> dict[str, Any]:
+def measure(scale: Scale, work: Path) -> dict[str, Any]:
+    count, runs = scale.rows, scale.runs
     reads, loads = [], []
-    with temp_dir("bench-loader-") as work:
-        path = work / "rows.parquet"
-        write_file(path, rows)
-        log(f"{path.name}: {rows:,} rows, {path.stat().st_size / 2**20:.1f} MiB")
-        for number in range(runs):
-            reads.append(raw_read(path))
-            loads.append(load_once(path, rows, work / f"run{number}"))
-            read_rate, load_rate = (
-                reads[-1]["columnar_rows_per_s"],
-                loads[-1]["load_rows_per_s"],
-            )
-            log(f"run {number + 1}/{runs}: read {read_rate:,.0f} rows/s, load {load_rate:,.0f}")
+    path = work / "rows.parquet"
+    write_file(path, count)
+    log(f"{path.name}: {count:,} rows, {path.stat().st_size / 2**20:.1f} MiB")
+    for number in range(runs):
+        reads.append(raw_read(path))
+        loads.append(load_once(path, count, work / f"run{number}"))
+        read_rate, load_rate = reads[-1]["columnar_rows_per_s"], loads[-1]["load_rows_per_s"]
+        log(f"run {number + 1}/{runs}: read {read_rate:,.0f} rows/s, load {load_rate:,.0f}")
 
     def med(runs_: list[dict[str, float]], name: str) -> float:
         return median([r[name] for r in runs_])
 
     return {
-        "rows": rows,
+        "rows": count,
         "raw_read": {name: med(reads, name) for name in reads[0]},
         "load": {name: med(loads, name) for name in loads[0]},
         "runs": {"raw_read": reads, "load": loads},
     }
 
 
-def print_table(results: dict[str, Any]) -> None:
+def rows(results: dict[str, Any]) -> list[Row]:
     raw, load = results["raw_read"], results["load"]
     rate = load["load_rows_per_s"]
-    verdict = "ok" if rate >= TARGET_ROWS_PER_S else "MISS"
-    rows = [
-        (
-            f"optimus load, {results['rows']:,}-row Parquet",
-            f"{rate:,.0f} rows/s",
-            f"pyarrow read: {raw['columnar_rows_per_s']:,.0f} rows/s "
-            f"({rate / raw['columnar_rows_per_s']:.1%})",
-            f">= {TARGET_ROWS_PER_S:,} {verdict}",
+    return [
+        Row(
+            f"optimus load, {results['rows']:,}-row Parquet, rows/s",
+            f"{rate:,.0f}",
+            f"pyarrow read {raw['columnar_rows_per_s']:,.0f}",
+            f"{rate / raw['columnar_rows_per_s']:.1%}",
+            f">= {TARGET_ROWS_PER_S:,}",
+            verdict(rate >= TARGET_ROWS_PER_S),
         ),
-        (
-            "  end to end (incl. start, save, verify)",
-            f"{load['end_to_end_rows_per_s']:,.0f} rows/s",
-            f"pyarrow to Python objects: {raw['python_rows_per_s']:,.0f} rows/s "
-            f"({rate / raw['python_rows_per_s']:.1%})",
-            "",
+        Row(
+            "  end to end (start, save, verify), rows/s",
+            f"{load['end_to_end_rows_per_s']:,.0f}",
+            f"pyarrow to Python objects {raw['python_rows_per_s']:,.0f}",
+            f"{rate / raw['python_rows_per_s']:.1%}",
         ),
-        (
+        Row(
             "  CPU of the command",
             f"loader {load['loader_cpu_s']:.1f} s",
             f"server {load['server_cpu_s']:.1f} s (wall {load['wall_s']:.1f} s)",
-            "",
         ),
     ]
-    for what, measured, beside, target in rows:
-        print(f"{what:<42} {measured:<16} {beside:<52} {target}")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="200k rows, 2 runs: a smoke test")
-    parser.add_argument("--runs", type=int, default=None, help="runs of each side (default 3)")
-    args = parser.parse_args()
-    rows = 200_000 if args.quick else 1_000_000
-    try:
-        results = run(rows, args.runs or (2 if args.quick else 3))
-    finally:
-        stop_all()
-    print_table(results)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"loader{'-quick' if args.quick else ''}.json"
-    path.write_text(json.dumps(results, indent=2))
-    log(f"results in {path}")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark("loader", __doc__ or "", (FULL, QUICK), measure, rows)

@@ -1,6 +1,6 @@
 """Server memory serving a large dataset, beside the idle server's.
 
-Target (issue 4): the server's memory stays under 200 MB serving a 5M-key dataset
+Target: the server's memory stays under 200 MB serving a 5M-key dataset
 (nothing proportional to the data held in RAM). /proc/PID/status is sampled every
 0.2 s: VmRSS, and its parts RssAnon (heap: Python objects, RocksDB block cache and
 memtables) and RssFile (mapped files: code and libraries).
@@ -18,25 +18,18 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
-from common import (
-    BENCH,
-    TABLE,
-    Api,
-    MemorySampler,
-    Server,
-    WrkResult,
-    load_dataset,
-    log,
-    mib,
-    optimus_server,
-    run_wrk,
-    stop_all,
-    temp_dir,
-)
-from report import print_table, write_results
-from scale import Scale, parse_scale
+from harness.cli import run_benchmark
+from harness.data import TABLE
+from harness.datasets import create_dataset, load_dataset, sdk
+from harness.figures import log, mib
+from harness.meters import MemorySampler
+from harness.processes import Server, optimus_server
+from harness.report import Row, verdict
+from harness.wrk import GET_MANY, RANDOM_KEY, WrkResult, run_wrk
+from scale import FULL, QUICK, Scale
 
 DATASET = "memory"
 SETTLE_S = 1.0
@@ -52,10 +45,8 @@ ENTRIES = f"/v1/datasets/{DATASET}/tables/{TABLE}/entries"
 
 def _single_key_reads(server: Server, scale: Scale, seconds: float) -> WrkResult:
     """wrk reading random keys of the dataset, one per request."""
-    random_key = BENCH / "lua" / "random_key.lua"
-    return run_wrk(
-        server, "/", random_key, [ENTRIES + "/", str(scale.memory_keys)], duration_s=seconds
-    )
+    args = [ENTRIES + "/", str(scale.memory_keys)]
+    return run_wrk(server.url, RANDOM_KEY, args, duration_s=seconds, server=server)
 
 
 def _serve(server: Server, scale: Scale) -> dict[str, Any]:
@@ -63,11 +54,11 @@ def _serve(server: Server, scale: Scale) -> dict[str, Any]:
     with MemorySampler(server.pid) as memory:
         single = _single_key_reads(server, scale, scale.memory_seconds)
         many = run_wrk(
-            server,
-            "/",
-            BENCH / "lua" / "get_many.lua",
+            server.url,
+            GET_MANY,
             [ENTRIES, str(scale.memory_keys), str(scale.get_many_keys), "1000"],
             duration_s=scale.memory_seconds / 2,
+            server=server,
         )
     if single.errors or many.errors:
         raise RuntimeError(f"reads failed: {single.errors} and {many.errors} errors")
@@ -91,29 +82,26 @@ def _load_while_serving(server: Server, scale: Scale) -> dict[str, Any]:
 
     reader = threading.Thread(target=read, name="readers")
     reader.start()
-    api = Api(server)
     try:
-        loaded = load_dataset(server, api, DATASET, scale.memory_keys, label="memory-next")
+        loaded = load_dataset(server, DATASET, scale.memory_keys, label="memory-next")
     finally:
         loading.clear()
         reader.join()
-        api.close()
     if any(r.errors for r in reads):
         raise RuntimeError(f"reads failed while loading: {sum(r.errors for r in reads)} errors")
     return {
-        "peak_rss_bytes": loaded["peak_rss_bytes"],
-        "load": {k: v for k, v in loaded.items() if k != "version_id"},
+        "peak_rss_bytes": loaded.peak_rss_bytes,
+        "load": loaded.figures(),
         "reads_during_load": [r.as_dict() for r in reads],
     }
 
 
-def run(scale: Scale, data_dir: Any) -> dict[str, Any]:
+def run(scale: Scale, data_dir: Path) -> dict[str, Any]:
     server = optimus_server(data_dir).start()
     idle_empty = _idle(server)
-    api = Api(server)
-    api.create_dataset(DATASET)
-    loaded = load_dataset(server, api, DATASET, scale.memory_keys, label="memory")
-    api.close()
+    with sdk(server.api_url) as client:
+        create_dataset(client, DATASET)
+    loaded = load_dataset(server, DATASET, scale.memory_keys, label="memory")
     after_load = _idle(server)
     serving_loader = _serve(server, scale)
     server.stop()
@@ -128,15 +116,15 @@ def run(scale: Scale, data_dir: Any) -> dict[str, Any]:
     serving_peak = max(peaks, key=lambda p: p["VmRSS"])
     log(
         f"memory: idle {mib(idle_empty['VmRSS'])} MiB, loading peak "
-        f"{mib(loaded['peak_rss_bytes'])} MiB, serving peak {mib(serving_peak['VmRSS'])} MiB "
+        f"{mib(loaded.peak_rss_bytes)} MiB, serving peak {mib(serving_peak['VmRSS'])} MiB "
         f"(before restart {mib(peaks[0]['VmRSS'])}, after {mib(peaks[1]['VmRSS'])}), "
         f"loading the next version while serving {mib(next_version['peak_rss_bytes'])} MiB"
     )
     return {
         "dataset_keys": scale.memory_keys,
         "idle_empty": idle_empty,
-        "loading_peak_rss": loaded["peak_rss_bytes"],
-        "load": {k: v for k, v in loaded.items() if k != "version_id"},
+        "loading_peak_rss": loaded.peak_rss_bytes,
+        "load": loaded.figures(),
         "idle_after_load": after_load,
         "serving_before_restart": serving_loader,
         "idle_loaded": idle_loaded,
@@ -146,16 +134,50 @@ def run(scale: Scale, data_dir: Any) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    scale, args = parse_scale(__doc__ or "")
-    try:
-        with temp_dir("bench-memory-") as data_dir:
-            results = {"memory": run(scale, data_dir)}
-    finally:
-        stop_all()
-    print_table(results)
-    write_results(args.name or f"memory-{scale.name}", scale, results)
+MIB = 2**20
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    memory = results["memory"]
+    idle, loaded, serving = memory["idle_empty"], memory["idle_loaded"], memory["serving_peak"]
+    before = memory["serving_before_restart"]["single_key"]
+    after = memory["serving_after_restart"]["single_key"]
+    nightly = memory["next_version_while_serving"]
+    return [
+        Row(
+            f"server RSS serving {memory['dataset_keys']:,} keys (peak)",
+            f"{serving['VmRSS'] / MIB:.0f} MiB (anon {serving['RssAnon'] / MIB:.0f}, "
+            f"file {serving['RssFile'] / MIB:.0f})",
+            f"idle, empty {idle['VmRSS'] / MIB:.0f} MiB; idle, loaded "
+            f"{loaded['VmRSS'] / MIB:.0f} MiB",
+            f"{serving['VmRSS'] / idle['VmRSS']:.1f}x idle",
+            "< 200 MB",
+            verdict(serving["VmRSS"] < 200e6),
+        ),
+        Row(
+            "server RSS while loading it (peak)",
+            f"{memory['loading_peak_rss'] / MIB:.0f} MiB",
+        ),
+        Row(
+            "server RSS loading the next version while serving (peak)",
+            f"{nightly['peak_rss_bytes'] / MIB:.0f} MiB",
+            f"{len(nightly['reads_during_load'])} wrk runs of 2 s meanwhile",
+            "",
+            "< 200 MB",
+            verdict(nightly["peak_rss_bytes"] < 200e6),
+        ),
+        Row(
+            f"GET 1 key on {memory['dataset_keys']:,} keys, server CPU per request",
+            f"{before['server_cpu_us_per_request']:.0f} us ({before['rps']:,.0f} req/s)",
+            f"after a restart {after['server_cpu_us_per_request']:.0f} us "
+            f"({after['rps']:,.0f} req/s)",
+        ),
+    ]
+
+
+def measure(scale: Scale, work: Path) -> dict[str, Any]:
+    return {"memory": run(scale, work)}
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark("memory", __doc__ or "", (FULL, QUICK), measure, rows)

@@ -1,15 +1,14 @@
-"""How big and how long: the full run, and a quick one for a smoke test."""
+"""How big and how long the reads, load, publish and memory benchmarks run: full and quick."""
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
 class Scale:
     name: str
-    read_keys: int  # keys of the dataset read by the read benchmarks (issue: 1M)
+    read_keys: int  # keys of the dataset read by the read benchmarks
     wrk_seconds: float  # length of one wrk run
     runs: int  # runs per figure; the median is quoted
     get_many_keys: int  # keys per get-many request
@@ -18,7 +17,7 @@ class Scale:
     batch: int  # entries per batch
     publish_small: int  # keys of the small version of the publish benchmark
     publishes: int  # publishes per version size (alternating publish / rollback)
-    memory_keys: int  # keys of the memory benchmark's dataset (issue: 5M)
+    memory_keys: int  # keys of the memory benchmark's dataset
     memory_seconds: float  # read load while sampling memory
 
 
@@ -51,11 +50,3 @@ QUICK = Scale(
     memory_keys=300_000,
     memory_seconds=4,
 )
-
-
-def parse_scale(description: str) -> tuple[Scale, argparse.Namespace]:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true", help="small datasets, short runs")
-    parser.add_argument("--name", default=None, help="results file name (bench/results/NAME.json)")
-    args = parser.parse_args()
-    return (QUICK if args.quick else FULL), args

@@ -1,0 +1,95 @@
+"""Datasets set up through the client SDK (untimed): create, load in random key order, save."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from harness.data import TABLE, Scatter, batch_indices, dataset_body
+from harness.figures import log
+from harness.meters import MemorySampler
+from harness.processes import Server
+from optimus.client import AsyncOptimusClient, OptimusClient
+from optimus.client.models import Version
+
+
+def sdk(api_url: str) -> OptimusClient:
+    """The SDK's client of an API (`…/v1`), uncached: what it sets up is read elsewhere."""
+    return OptimusClient(api_url, cache_entries=0, timeout=600.0)
+
+
+def create_dataset(client: OptimusClient, name: str, versions_kept: int = 10) -> None:
+    """A dataset of the one table the benchmarks use, JSON values."""
+    client.create_dataset(
+        name,
+        [TABLE],
+        content_type="application/json",
+        eviction_policy={"type": "keep-last-x-versions", "versions": versions_kept},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    version_id: str
+    entries: int
+    load_s: float
+    save_s: float
+    peak_rss_bytes: int
+
+    def figures(self) -> dict[str, float]:
+        """What the results keep of a load (the version id changes from run to run)."""
+        return {
+            "entries": self.entries,
+            "load_s": self.load_s,
+            "save_s": self.save_s,
+            "peak_rss_bytes": self.peak_rss_bytes,
+        }
+
+
+async def _load(
+    base_url: str, dataset: str, n: int, label: str, connections: int
+) -> tuple[Version, float, float]:
+    """(the saved version, seconds loading, seconds saving)."""
+    batch = 1000
+    scatter = Scatter(n)
+    count = (n + batch - 1) // batch
+    async with AsyncOptimusClient(base_url, cache_entries=0, timeout=600.0) as client:
+        version = await client.create_version(dataset, label=label)
+        numbers = iter(range(count))
+
+        async def writer() -> None:
+            for number in numbers:
+                body = dataset_body(batch_indices(n, batch, scatter, number))
+                await client.load_entries(dataset, version.id, body)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(writer() for _ in range(connections)))
+        load_s = time.perf_counter() - started
+        started = time.perf_counter()
+        saved = await client.save(version.id, wait=True)
+        return saved, load_s, time.perf_counter() - started
+
+
+def load_dataset(
+    server: Server,
+    dataset: str,
+    n: int,
+    *,
+    label: str,
+    connections: int = 4,
+    publish: bool = True,
+) -> Loaded:
+    """A new version of `n` random-order keys, saved (the count checked) and published."""
+    with MemorySampler(server.pid) as memory:
+        saved, load_s, save_s = asyncio.run(_load(server.api_url, dataset, n, label, connections))
+    if saved.status != "SAVED" or saved.entries != n:
+        raise RuntimeError(f"{dataset}: save ended {saved.status} with {saved.entries} of {n}")
+    if publish:
+        with sdk(server.api_url) as client:
+            client.publish(saved.id)
+    log(
+        f"{dataset}: {n:,} entries loaded in {load_s:.1f}s ({n / load_s:,.0f}/s), "
+        f"saved in {save_s:.1f}s, peak RSS {memory.peak.get('VmRSS', 0) / 2**20:.0f} MiB"
+    )
+    return Loaded(saved.id, n, load_s, save_s, memory.peak.get("VmRSS", 0))
