@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.api import Api
 
+JSON = {"content-type": "application/json"}
 
 def assert_error(response: httpx.Response, status: int, *words: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
@@ -48,6 +49,7 @@ CASES: list[tuple[str, BadRequest, int, str]] = [
             f"/datasets/{s['name']}/tables/items/entries",
             params={"version-id": s["awaiting"]},
             content=b'[{"key": "x", "value": 1',
+            headers=JSON,
         ),
         400,
         "malformed JSON",
@@ -315,5 +317,6 @@ def test_oversized_request_body_is_refused(client: httpx.Client, loading) -> Non
         f"/datasets/{loading['name']}/tables/items/entries",
         params={"version-id": loading["awaiting"]},
         content=huge,
+        headers=JSON,
     )
     assert_error(response, 413, "exceeds")

@@ -13,6 +13,8 @@ import uvicorn
 from optimus import __version__
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.entrypoints.api.host_guard import ANY_HOST, HostGuard, default_allowed_hosts
+from optimus.entrypoints.http_protocol import GuardedHttpToolsProtocol
 from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
 from optimus.service_layer.local_jobs import CollectorSettings
@@ -24,6 +26,9 @@ cli = typer.Typer(
 )
 
 DEFAULT_PORT = 8888
+DEFAULT_KEEP_ALIVE_S = 5
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_MAX_CONNECTIONS = 1000
 
 
 def _version(value: bool) -> None:
@@ -76,6 +81,31 @@ def serve(
             "entries (--dapr, per replica).",
         ),
     ] = DaprSettings().read_cache_bytes >> 20,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(min=1, help="Seconds an idle keep-alive connection stays open.")
+    ] = DEFAULT_KEEP_ALIVE_S,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="Seconds a request's headers may take to arrive (from the connection or the "
+            "request's first byte); past it the connection is answered 408 and closed.",
+        ),
+    ] = DEFAULT_HEADER_TIMEOUT_S,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Open connections past which requests are answered 503 (uvicorn's limit)."
+        ),
+    ] = DEFAULT_MAX_CONNECTIONS,
+    allowed_hosts: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated Host names the embedded server answers (any port), or '*' "
+            "for any; others get 421. Default: localhost,127.0.0.1,[::1] when --host is a "
+            "loopback address, '*' otherwise.",
+        ),
+    ] = "",
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     logging.basicConfig(
@@ -106,7 +136,12 @@ def serve(
         except Exception as exc:  # in use by another server, not a directory, …
             typer.secho(f"cannot open {data_dir}: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
-        app = create_app(services)
+        hosts = (
+            frozenset(name.strip() for name in allowed_hosts.split(",") if name.strip())
+            if allowed_hosts
+            else default_allowed_hosts(host)
+        )
+        app = create_app(services) if ANY_HOST in hosts else HostGuard(create_app(services), hosts)
         where = f"data: {data_dir.resolve()}"
     typer.secho(
         f"Optimus {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
@@ -120,7 +155,9 @@ def serve(
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=functools.partial(GuardedHttpToolsProtocol, header_timeout=header_timeout),
+        timeout_keep_alive=timeout_keep_alive,
+        limit_concurrency=max_connections,
         access_log=False,  # costs about a quarter of the read throughput
         log_level=log_level,
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from optimus.entrypoints.api.openapi_errors import error_responses
 from optimus.entrypoints.api.requests import (
     body_schema,
     caller,
     model_body,
     services,
 )
+from optimus.entrypoints.api.response_schemas import NAME_PATTERN, VersionAck, VersionBody
 from optimus.entrypoints.api.responses import ack, json_response, version_body
 from optimus.entrypoints.api.schemas import CreateVersionRequest, SaveRequest, TransitionRequest
 
@@ -26,6 +28,8 @@ def _location(version_id: str) -> dict[str, str]:
     status_code=202,
     summary="Create a version of a dataset",
     openapi_extra=body_schema(CreateVersionRequest),
+    response_model=VersionAck,
+    responses=error_responses(400, 404, 413, 415),
 )
 async def create_version(request: Request) -> Response:
     body = await model_body(request, CreateVersionRequest)
@@ -42,13 +46,23 @@ async def create_version(request: Request) -> Response:
     )
 
 
-@router.get("/versions", summary="All versions of a dataset, oldest first")
-async def list_versions(request: Request, dataset: str = Query(...)) -> Response:
+@router.get(
+    "/versions",
+    summary="All versions of a dataset, oldest first",
+    response_model=list[VersionBody],
+    responses=error_responses(400, 404),
+)
+async def list_versions(request: Request, dataset: str = Query(pattern=NAME_PATTERN)) -> Response:
     found = await services(request).host.get(dataset)
     return json_response([version_body(v) for v in found.versions.values()])
 
 
-@router.get("/versions/{version_id}", summary="A version and its status")
+@router.get(
+    "/versions/{version_id}",
+    summary="A version and its status",
+    response_model=VersionBody,
+    responses=error_responses(404),
+)
 async def get_version(version_id: str, request: Request) -> Response:
     return json_response(version_body(await services(request).lifecycle.version(version_id)))
 
@@ -60,6 +74,9 @@ async def get_version(version_id: str, request: Request) -> Response:
     description="Answers 202 with the version SAVING; follow it with GET /versions/{id} until "
     "it is SAVED or FAILED. With ?wait=true the call returns once the save has ended.",
     openapi_extra=body_schema(SaveRequest, required=False),
+    response_model=VersionAck,
+    responses={200: {"model": VersionAck, "description": "With ?wait=true: the save has ended"}}
+    | error_responses(400, 404, 409, 410, 413, 415),
 )
 async def save_version(version_id: str, request: Request, wait: bool = False) -> Response:
     lifecycle = services(request).lifecycle
@@ -91,6 +108,8 @@ async def save_version(version_id: str, request: Request, wait: bool = False) ->
     description="The publish is atomic and complete when the call returns: every read after "
     "it is served from this version.",
     openapi_extra=body_schema(TransitionRequest, required=False),
+    response_model=VersionAck,
+    responses=error_responses(400, 404, 409, 410, 413, 415),
 )
 async def publish_version(version_id: str, request: Request) -> Response:
     body = await model_body(request, TransitionRequest, required=False)
@@ -108,6 +127,8 @@ async def publish_version(version_id: str, request: Request) -> Response:
     "/versions/{version_id}/discard",
     summary="Discard a version that is not published; its entries are deleted",
     openapi_extra=body_schema(TransitionRequest, required=False),
+    response_model=VersionBody,
+    responses=error_responses(400, 404, 409, 413, 415),
 )
 async def discard_version(version_id: str, request: Request) -> Response:
     body = await model_body(request, TransitionRequest, required=False)
