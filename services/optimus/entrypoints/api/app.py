@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -34,6 +35,10 @@ Writes are sent with `Content-Type: application/json`.
 """
 
 
+def _operation_id(route: APIRoute) -> str:
+    return route.name  # the endpoint's name: read_entry, create_version, …
+
+
 def create_fastapi(services: Services, errors: ErrorMapper | None = None) -> FastAPI:
     """The FastAPI app; `errors` holds the error kinds of the host besides Optimus's own."""
 
@@ -52,6 +57,7 @@ def create_fastapi(services: Services, errors: ErrorMapper | None = None) -> Fas
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
     )
     app.state.services = services
     app.state.errors = errors or ErrorMapper()

@@ -46,13 +46,16 @@ def install_error_handlers(app: FastAPI, errors: ErrorMapper) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        message = "resource not found" if exc.status_code == 404 else str(exc.detail)
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            # Starlette names the methods of the first route that matched the path only.
-            headers["Allow"] = ", ".join(allowed_methods(request.app.routes, request.scope))
-        code = _HTTP_CODES.get(exc.status_code, "error")
-        return _response(render_json_error(exc.status_code, message, code, headers))
+        status, headers = exc.status_code, dict(exc.headers or {})
+        if status == 405:
+            # Starlette names the methods of the first route that matched the path only,
+            # and the catch-all OPTIONS route matches every path.
+            methods = allowed_methods(request.app.routes, request.scope)
+            status = 405 if methods else 404
+            headers = {"Allow": ", ".join(methods)} if methods else {}
+        message = "resource not found" if status == 404 else str(exc.detail)
+        code = _HTTP_CODES.get(status, "error")
+        return _response(render_json_error(status, message, code, headers))
 
     # Exception: answered by Starlette's outermost middleware, which also logs it.
     for kind in (Exception, *errors.kinds):

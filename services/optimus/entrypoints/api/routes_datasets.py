@@ -46,10 +46,12 @@ async def list_datasets(request: Request) -> Response:
 
 
 @router.get(
-    "/datasets/{name}",
+    "/datasets/{dataset}",
     summary="A dataset, its active and available versions",
     response_model=DatasetBody,
     responses=error_responses(400, 404),
 )
-async def get_dataset(request: Request, name: str = Path(pattern=NAME_PATTERN)) -> Response:
-    return json_response(dataset_body(await services(request).host.get(name)))
+async def get_dataset(
+    request: Request, dataset: str = Path(json_schema_extra={"pattern": NAME_PATTERN})
+) -> Response:
+    return json_response(dataset_body(await services(request).host.get(dataset)))

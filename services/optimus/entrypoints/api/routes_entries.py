@@ -28,11 +28,18 @@ _DATASET_ENTRIES = _schema(
     {"table": _NAME, "key": _KEY, "value": _VALUE}, ["table", "key", "value"]
 )
 _ONE_VALUE = _schema({"value": _VALUE}, ["value"], array=False)
-VersionIdQuery = Query(None, alias="version-id", description="The version to load into.")
-VersionQuery = Query(None, description="Same as version-id (Optimus documents both).")
-DatasetPath = Path(pattern=NAME_PATTERN)
-TablePath = Path(pattern=NAME_PATTERN)
-KeyPath = Path(pattern=KEY_PATTERN)
+# Required (`required_version_id`); ?version= is the spelling Optimus also accepted,
+# left out of the document so that it describes one way to name the version.
+VersionIdQuery = Query(
+    None,
+    alias="version-id",
+    description="The version to load into (required).",
+    json_schema_extra={"minLength": 1},
+)
+VersionQuery = Query(None, include_in_schema=False)
+DatasetPath = Path(json_schema_extra={"pattern": NAME_PATTERN})
+TablePath = Path(json_schema_extra={"pattern": NAME_PATTERN})
+KeyPath = Path(json_schema_extra={"pattern": KEY_PATTERN})
 # What a load answers besides 201: the version may be gone or no longer loading.
 _LOAD = {
     "response_model": EntriesLoaded,
@@ -77,6 +84,7 @@ async def load_dataset_entries(
     "/datasets/{dataset}/tables/{table}",
     status_code=201,
     summary="Load entries of one table into a version (Optimus's original path)",
+    name="load_table_entries_at_table_path",
     openapi_extra=_TABLE_ENTRIES,
     **_LOAD,
 )

@@ -52,7 +52,9 @@ async def create_version(request: Request) -> Response:
     response_model=list[VersionBody],
     responses=error_responses(400, 404),
 )
-async def list_versions(request: Request, dataset: str = Query(pattern=NAME_PATTERN)) -> Response:
+async def list_versions(
+    request: Request, dataset: str = Query(json_schema_extra={"pattern": NAME_PATTERN})
+) -> Response:
     found = await services(request).host.get(dataset)
     return json_response([version_body(v) for v in found.versions.values()])
 
