@@ -9,14 +9,17 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from optimus.domain.dataset import DEFAULT_CONTENT_TYPE, MAX_TABLES
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN
 
-# The largest integer that JSON (orjson) reads and writes as an integer.
-_LARGEST_INT = 2**64 - 1
+# Counts and version numbers in policies are at most this: well within the integers that
+# every JSON reader (and JSON Schema validator) holds exactly.
+_LARGEST_INT = 10**15
 
 
 def _integral_numbers_as_ints(value: Any) -> Any:
     """JSON has one number type: 2.0 is the integer 2 (as JSON Schema's `integer` has it)."""
     if isinstance(value, float) and value.is_integer() and abs(value) <= _LARGEST_INT:
         return int(value)
+    if isinstance(value, int) and abs(value) > _LARGEST_INT:
+        raise ValueError(f"integers here are at most {_LARGEST_INT}")
     if isinstance(value, dict):
         return {name: _integral_numbers_as_ints(item) for name, item in value.items()}
     if isinstance(value, list):
