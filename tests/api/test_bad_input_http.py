@@ -12,6 +12,7 @@ from tests.support.api import Api
 
 JSON = {"content-type": "application/json"}
 
+
 def assert_error(response: httpx.Response, status: int, *words: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
