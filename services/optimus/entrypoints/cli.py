@@ -103,7 +103,8 @@ def serve(
         typer.Option(
             help="Comma-separated Host names the embedded server answers (any port), or '*' "
             "for any; others get 421. Default: localhost,127.0.0.1,[::1] when --host is a "
-            "loopback address, '*' otherwise.",
+            "loopback address, '*' otherwise. With --dapr, requests come through the sidecar "
+            "and every Host is answered.",
         ),
     ] = "",
 ) -> None:

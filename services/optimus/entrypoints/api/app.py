@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
@@ -19,7 +19,6 @@ from optimus.entrypoints.api.allowed_methods import allowed_methods
 from optimus.entrypoints.api.error_mapping import ErrorMapper
 from optimus.entrypoints.api.errors import install_error_handlers
 from optimus.entrypoints.api.fast_reads import FastEntryReads
-from optimus.entrypoints.api.json_writes import require_json_writes
 from optimus.entrypoints.api.openapi import install_openapi
 from optimus.entrypoints.api.response_schemas import Ack
 from optimus.entrypoints.api.responses import ack, json_response
@@ -64,7 +63,7 @@ def create_fastapi(services: Services, errors: ErrorMapper | None = None) -> Fas
     install_error_handlers(app, app.state.errors)
     install_openapi(app)
     for module in (routes_datasets, routes_versions, routes_entries):
-        app.include_router(module.router, prefix="/v1", dependencies=[Depends(require_json_writes)])
+        app.include_router(module.router, prefix="/v1")
 
     @app.get(
         "/healthcheck",

@@ -17,6 +17,7 @@ from optimus.entrypoints.api.responses import error_body
 LOOPBACK_INTERFACES = frozenset({"127.0.0.1", "localhost", "::1"})
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 ANY_HOST = "*"
+_DECISIONS_KEPT = 1024
 
 
 def default_allowed_hosts(interface: str) -> frozenset[str]:
@@ -35,18 +36,29 @@ class HostGuard:
     def __init__(self, app: ASGIApp, allowed: Collection[str]) -> None:
         self.app = app
         self._allowed = frozenset(name.lower() for name in allowed)
+        # Decisions by raw Host header: a server sees few distinct ones, and reads are hot.
+        self._decided: dict[bytes, bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            host = ""
+            host = b""
             for name, value in scope["headers"]:
                 if name == b"host":
-                    host = value.decode("latin-1")
+                    host = value
                     break
-            if host_name(host) not in self._allowed:
-                await _misdirected(send, host)
+            allowed = self._decided.get(host)
+            if allowed is None:
+                allowed = self._decide(host)
+            if not allowed:
+                await _misdirected(send, host.decode("latin-1"))
                 return
         await self.app(scope, receive, send)
+
+    def _decide(self, host: bytes) -> bool:
+        if len(self._decided) >= _DECISIONS_KEPT:
+            self._decided.clear()
+        allowed = self._decided[host] = host_name(host.decode("latin-1")) in self._allowed
+        return allowed
 
 
 async def _misdirected(send: Send, host: str) -> None:
