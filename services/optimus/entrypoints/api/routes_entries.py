@@ -28,14 +28,9 @@ _DATASET_ENTRIES = _schema(
     {"table": _NAME, "key": _KEY, "value": _VALUE}, ["table", "key", "value"]
 )
 _ONE_VALUE = _schema({"value": _VALUE}, ["value"], array=False)
-# Required (`required_version_id`); ?version= is the spelling Optimus also accepted,
-# left out of the document so that it describes one way to name the version.
-VersionIdQuery = Query(
-    None,
-    alias="version-id",
-    description="The version to load into (required).",
-    json_schema_extra={"minLength": 1},
-)
+# Required (`required_version_id`, and so in the document: `openapi`), but either may be
+# given: Optimus documents both; the document describes one way to name the version.
+VersionIdQuery = Query(None, alias="version-id", description="The version to load into.")
 VersionQuery = Query(None, include_in_schema=False)
 DatasetPath = Path(json_schema_extra={"pattern": NAME_PATTERN})
 TablePath = Path(json_schema_extra={"pattern": NAME_PATTERN})
