@@ -83,8 +83,10 @@ async def main(requests: int) -> None:
             figures["fast path, pinned"].append(await _per_request_us(optimus, pinned))
         services.close()
     bare = statistics.median(figures["bare ASGI"])
-    print(f"| app, single-key GET, {requests:,} requests x {ROUNDS} rounds | CPU µs/request "
-          "(median) | beside bare ASGI |")
+    print(
+        f"| app, single-key GET, {requests:,} requests x {ROUNDS} rounds | CPU µs/request "
+        "(median) | beside bare ASGI |"
+    )
     print("|---|---|---|")
     for name, rounds in figures.items():
         median = statistics.median(rounds)
