@@ -3,7 +3,8 @@
 It sends what a single-key read of Optimus sends (a 100-byte JSON value, its
 content type and length, the two version headers, and the cache and browser-safety
 headers of an entry), without looking at anything: no routing, no lookup. Served by
-`common.bare_server` under the uvicorn settings of `optimus serve` (uvloop, httptools, no access log).
+`common.bare_server` under the uvicorn settings of `optimus serve` (uvloop, httptools,
+no access log).
 
 With `?burn=N` it first reads the request body and spins for N µs of CPU: the
 same endpoint made as expensive as a request measured elsewhere, to tell what
