@@ -78,6 +78,8 @@ def create_fastapi(services: Services, errors: ErrorMapper | None = None) -> Fas
     async def root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
+    # Every method of the path, the fast path's GET included (Starlette's 405 names only
+    # those of the first route that matched).
     @app.options("/{path:path}", include_in_schema=False)
     async def options(request: Request) -> Response:
         methods = allowed_methods(app.routes, request.scope)

@@ -127,7 +127,7 @@ class FastEntryReads:
 
     def _error(self, exc: Exception) -> Response:
         rendered = self._errors.render(exc)
-        if rendered.status >= 500:
+        if rendered.status == 500:  # unexpected (FastAPI's are logged by Starlette)
             log.error("read failed: %r", exc, exc_info=exc)
         rendered.headers.update(ERROR_HEADERS)
         return _response(rendered)
