@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.api import Api
 
+JSON = {"content-type": "application/json"}
+
 
 def assert_error(response: httpx.Response, status: int, *words: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
@@ -48,6 +50,7 @@ CASES: list[tuple[str, BadRequest, int, str]] = [
             f"/datasets/{s['name']}/tables/items/entries",
             params={"version-id": s["awaiting"]},
             content=b'[{"key": "x", "value": 1',
+            headers=JSON,
         ),
         400,
         "malformed JSON",
@@ -315,5 +318,19 @@ def test_oversized_request_body_is_refused(client: httpx.Client, loading) -> Non
         f"/datasets/{loading['name']}/tables/items/entries",
         params={"version-id": loading["awaiting"]},
         content=huge,
+        headers=JSON,
     )
     assert_error(response, 413, "exceeds")
+
+
+def test_a_load_through_another_dataset_is_404_and_writes_nothing(api: Api) -> None:
+    owner, other = api.create_dataset(), api.create_dataset()
+    version_id = api.create_version(owner)
+    path = f"/datasets/{other}/tables/items/entries"
+    response = api.client.post(
+        path, params={"version-id": version_id}, json=[{"key": "k", "value": 1}]
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "version-not-in-dataset"
+    assert response.json()["dataset"] == owner
+    assert api.save(version_id)["counts"] == {"items": 0}

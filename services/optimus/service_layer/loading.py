@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from optimus.domain.errors import InvalidInput, TooLarge, unknown_version
+from optimus.domain.errors import InvalidInput, NotFound, TooLarge, unknown_version
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
 from optimus.service_layer.ports import Batch, DatasetHost, Entry, EntryStore, WriteFence
@@ -146,8 +146,9 @@ class EntryLoader:
         if status is None:
             owner = self._host.views.dataset_of_version(version_id)
             if owner is not None:
-                raise InvalidInput(
-                    f"version {version_id} belongs to dataset {owner!r}, not {view.name!r}",
+                raise NotFound(  # as a read of the version through this dataset answers
+                    f"version {version_id} does not exist in dataset {view.name!r}; it belongs "
+                    f"to dataset {owner!r}",
                     code="version-not-in-dataset",
                     version=version_id,
                     dataset=owner,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import Receive
 
 from optimus.domain.errors import InvalidInput, TooLarge
+from optimus.entrypoints.api.json_writes import require_json_body
 from optimus.service_layer.services import Services
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -59,7 +60,9 @@ def parse_json(body: bytes) -> Any:
 
 
 async def json_body(request: Request, *, required: bool = True) -> Any:
+    """The JSON body of a write (415 if not sent as application/json)."""
     body = await read_body(request, services(request).max_request_bytes)
+    require_json_body(request.headers, body)
     if not body.strip():
         if required:
             raise InvalidInput("the request body is empty; a JSON body is required")
@@ -93,10 +96,7 @@ def body_schema(model: type[BaseModel], *, required: bool = True) -> dict[str, A
 
 
 async def model_body(request: Request, model: type[Model], *, required: bool = True) -> Model:
-    """The JSON body as `model`, whatever Content-Type the client sent (curl -d sends a form).
-
-    An optional body may be absent: the model's defaults apply.
-    """
+    """The JSON body as `model`; an optional body may be absent: the model's defaults apply."""
     raw = await json_body(request, required=required)
     if raw is None:
         raw = {}

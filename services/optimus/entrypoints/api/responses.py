@@ -43,11 +43,6 @@ def error_status(exc: OptimusError) -> int:
     return 500
 
 
-def error_response(exc: OptimusError, headers: dict[str, str] | None = None) -> Response:
-    body = error_body(exc.message, exc.code, **exc.details)
-    return json_response(body, error_status(exc), headers)
-
-
 def ack(message: str, **extra: Any) -> dict[str, Any]:
     return {"status": "OK", "message": message, **extra}
 
