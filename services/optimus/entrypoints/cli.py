@@ -12,8 +12,10 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from optimus import __version__
+from optimus.adapters.auth.authenticator import Authenticator
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.entrypoints.cli_auth import serve_authenticator, tokens
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
@@ -77,10 +79,25 @@ def serve(
             "entries (--dapr, per replica).",
         ),
     ] = DaprSettings().read_cache_bytes >> 20,
+    auth_file: Annotated[
+        Path | None,
+        typer.Option(help="API tokens file (optimus token create); re-read when it changes."),
+    ] = None,
+    oidc_issuer: Annotated[str | None, typer.Option(help="Accept JWTs of this issuer.")] = None,
+    oidc_audience: Annotated[str | None, typer.Option(help="The JWTs' required aud.")] = None,
+    oidc_jwks: Annotated[
+        str | None, typer.Option(help="The issuer's key set: a JSON file or an https URL.")
+    ] = None,
+    insecure_no_auth: Annotated[
+        bool, typer.Option(help="Serve a non-loopback address without authentication.")
+    ] = False,
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    authenticator = serve_authenticator(
+        host, auth_file, (oidc_issuer, oidc_audience, oidc_jwks), insecure_no_auth
     )
     limits = Limits(max_value_bytes=max_value_bytes)
     grace_ms = int(gc_grace_seconds * 1000)
@@ -92,7 +109,7 @@ def serve(
             read_cache_bytes=read_cache_mb << 20,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
-        app: Any = functools.partial(_dapr_app, settings)
+        app: Any = functools.partial(_dapr_app, settings, authenticator)
         where = "as Dapr app optimus-api"
     else:
         try:
@@ -107,7 +124,7 @@ def serve(
         except Exception as exc:  # in use by another server, not a directory, …
             typer.secho(f"cannot open {data_dir}: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
-        app = create_app(services)
+        app = create_app(services, authenticator)
         where = f"data: {data_dir.resolve()}"
     typer.secho(
         f"Optimus {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
@@ -127,11 +144,12 @@ def serve(
     )
 
 
-def _dapr_app(settings: DaprSettings) -> ASGIApp:
-    return create_app(bootstrap_dapr(settings))
+def _dapr_app(settings: DaprSettings, authenticator: Authenticator | None) -> ASGIApp:
+    return create_app(bootstrap_dapr(settings), authenticator)
 
 
 cli.command()(load)
+cli.add_typer(tokens, name="token")
 
 
 @cli.command("loader-worker")

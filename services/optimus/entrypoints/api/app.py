@@ -11,7 +11,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from optimus import __version__
+from optimus.adapters.auth.authenticator import Authenticator
 from optimus.entrypoints.api import routes_datasets, routes_entries, routes_versions
+from optimus.entrypoints.api.authentication import Authenticate
 from optimus.entrypoints.api.errors import install_error_handlers
 from optimus.entrypoints.api.fast_reads import FastEntryReads
 from optimus.entrypoints.api.responses import ack, json_response
@@ -59,5 +61,7 @@ def create_fastapi(services: Services) -> FastAPI:
     return app
 
 
-def create_app(services: Services) -> ASGIApp:
-    return FastEntryReads(create_fastapi(services), services.reader, services.max_request_bytes)
+def create_app(services: Services, authenticator: Authenticator | None = None) -> ASGIApp:
+    """The API; with an authenticator, every call under /v1 needs a token (none: open)."""
+    app = FastEntryReads(create_fastapi(services), services.reader, services.max_request_bytes)
+    return app if authenticator is None else Authenticate(app, authenticator)

@@ -12,13 +12,24 @@ import orjson
 from starlette.responses import Response
 
 from optimus.domain.dataset import Dataset
-from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound, OptimusError, TooLarge
+from optimus.domain.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    OptimusError,
+    TooLarge,
+    Unauthenticated,
+)
 from optimus.domain.version import Operation, Version
 
 JSON = "application/json"
 
 ERROR_STATUS: dict[type[OptimusError], int] = {
     InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Gone: 410,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from optimus.domain.access import Role
 from optimus.domain.policies import parse_eviction_policy
-from optimus.entrypoints.api.requests import body_schema, caller, model_body, services
+from optimus.entrypoints.api.access import caller, may, require
+from optimus.entrypoints.api.requests import body_schema, model_body, services
 from optimus.entrypoints.api.responses import ack, dataset_body, json_response
 from optimus.entrypoints.api.schemas import CreateDatasetRequest
 
@@ -21,6 +23,7 @@ router = APIRouter(tags=["datasets"])
 )
 async def create_dataset(request: Request) -> Response:
     body = await model_body(request, CreateDatasetRequest)
+    require(request, Role.ADMIN, body.name)
     dataset = await services(request).lifecycle.create_dataset(
         body.name,
         body.tables,
@@ -35,12 +38,13 @@ async def create_dataset(request: Request) -> Response:
     )
 
 
-@router.get("/datasets", summary="List all datasets")
+@router.get("/datasets", summary="List the datasets the caller may read")
 async def list_datasets(request: Request) -> Response:
     datasets = await services(request).host.all()
-    return json_response([dataset_body(d) for d in datasets])
+    return json_response([dataset_body(d) for d in datasets if may(request, Role.READER, d.name)])
 
 
 @router.get("/datasets/{name}", summary="A dataset, its active and available versions")
 async def get_dataset(name: str, request: Request) -> Response:
+    # Its role (reader) is checked by the Authenticate layer, as for every GET under /v1/datasets/.
     return json_response(dataset_body(await services(request).host.get(name)))

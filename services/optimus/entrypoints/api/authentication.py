@@ -1,0 +1,60 @@
+"""The one ASGI layer authenticating every call under /v1, before the fast reads and FastAPI.
+
+It answers 401 itself for a missing or invalid token, and 403 for a read under
+/v1/datasets/{dataset} by a caller without `reader` on that dataset (the fast
+single-key path is among those); other routes check the role they need with
+`access.require`. The principal is left in the ASGI scope for them. Probes and
+scrapers (/healthcheck, /readyz, /metrics) and the docs need no token.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from optimus.adapters.auth.authenticator import Authenticator
+from optimus.domain.access import Role
+from optimus.domain.errors import OptimusError, Unauthenticated, forbidden
+from optimus.entrypoints.api.entry_responses import render_error
+
+PRINCIPAL = "optimus.principal"
+_API = "/v1/"
+_DATASETS = "/v1/datasets/"
+_CHALLENGE = {"www-authenticate": 'Bearer realm="optimus"'}
+
+
+def _authorization(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
+class Authenticate:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        self.app = app
+        self._authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(_API):
+            try:
+                principal = self._authenticator.principal(_authorization(scope))
+                path: str = scope["path"]
+                if scope["method"] == "GET" and path.startswith(_DATASETS):
+                    dataset = path[len(_DATASETS) :].partition("/")[0]
+                    if not principal.may(Role.READER, dataset):
+                        raise forbidden(principal.name, Role.READER, dataset)
+            except OptimusError as exc:
+                challenge = _CHALLENGE if isinstance(exc, Unauthenticated) else None
+                rendered = render_error(exc, challenge)
+                headers = [
+                    (b"content-type", rendered.content_type.encode()),
+                    (b"content-length", b"%d" % len(rendered.body)),
+                    *((k.encode(), v.encode()) for k, v in rendered.headers.items()),
+                ]
+                await send(
+                    {"type": "http.response.start", "status": rendered.status, "headers": headers}
+                )
+                await send({"type": "http.response.body", "body": rendered.body})
+                return
+            scope[PRINCIPAL] = principal
+        await self.app(scope, receive, send)
