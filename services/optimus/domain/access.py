@@ -6,7 +6,7 @@ asks it `may(role, dataset)` before doing anything for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from fnmatch import fnmatchcase
 
@@ -66,12 +66,26 @@ def grants(roles: list[Role], globs: list[str]) -> tuple[Grant, ...]:
     return tuple(Grant(role, glob) for role in roles for glob in globs)
 
 
+_MAX_ANSWERS = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """An authenticated caller: its name (in logs and events) and what it was granted."""
 
     name: str
     grants: tuple[Grant, ...]
+    # Matching globs costs microseconds, as much as a cached read: answers are remembered
+    # (bounded, since dataset names come from requests).
+    _answers: dict[tuple[Role, str], bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def may(self, role: Role, dataset: str) -> bool:
-        return any(grant.allows(role, dataset) for grant in self.grants)
+        answer = self._answers.get((role, dataset))
+        if answer is None:
+            answer = any(grant.allows(role, dataset) for grant in self.grants)
+            if len(self._answers) >= _MAX_ANSWERS:
+                self._answers.clear()
+            self._answers[(role, dataset)] = answer
+        return answer

@@ -19,14 +19,8 @@ from optimus.entrypoints.api.entry_responses import render_error
 PRINCIPAL = "optimus.principal"
 _API = "/v1/"
 _DATASETS = "/v1/datasets/"
+_DATASETS_LENGTH = len(_DATASETS)
 _CHALLENGE = {"www-authenticate": 'Bearer realm="optimus"'}
-
-
-def _authorization(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            return value.decode("latin-1")
-    return None
 
 
 class Authenticate:
@@ -35,12 +29,18 @@ class Authenticate:
         self._authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(_API):
+        # On every read: kept flat, the header found by one scan, the verdict from a cache.
+        path: str = scope.get("path", "")
+        if path.startswith(_API) and scope["type"] == "http":
+            authorization = None
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    authorization = value.decode("latin-1")
+                    break
             try:
-                principal = self._authenticator.principal(_authorization(scope))
-                path: str = scope["path"]
+                principal = self._authenticator.principal(authorization)
                 if scope["method"] == "GET" and path.startswith(_DATASETS):
-                    dataset = path[len(_DATASETS) :].partition("/")[0]
+                    dataset = path[_DATASETS_LENGTH:].partition("/")[0]
                     if not principal.may(Role.READER, dataset):
                         raise forbidden(principal.name, Role.READER, dataset)
             except OptimusError as exc:
