@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from optimus.adapters.clock import SystemClock
+from optimus.hosts.embedded.audit_file import AuditFile
 from optimus.hosts.embedded.event_log import EventLog
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
 from optimus.hosts.embedded.host import EmbeddedHost
@@ -17,6 +18,7 @@ from optimus.hosts.embedded.rocksdb import (
     RocksEntryStore,
     open_database,
 )
+from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
@@ -57,10 +59,12 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     jobs = EmbeddedJobs(LifecycleJobs(host, entries, fence), clock, settings.collector)
     host.add_listener(EventLog())
     host.add_listener(jobs)
+    audit = AuditFile(settings.data_dir)
 
     def close() -> None:
         entries.close()  # its reader threads first: they use the database
         db.close()
+        audit.close()
 
     return Services(
         host=host,
@@ -68,6 +72,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=EntryReader(host, entries),
         background=jobs,
+        audit=AuditLog(audit),
         max_request_bytes=settings.max_request_bytes,
         close=close,
     )
@@ -86,6 +91,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     from optimus.hosts.dapr.actor import ActorServices
     from optimus.hosts.dapr.actor_client import DatasetActors
     from optimus.hosts.dapr.app import DaprBackground, dapr_routes
+    from optimus.hosts.dapr.audit_store import DaprAuditStore
     from optimus.hosts.dapr.components import DaprNames
     from optimus.hosts.dapr.entry_cache import CachingEntryStore
     from optimus.hosts.dapr.entry_store import DaprEntryStore
@@ -116,6 +122,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes)),
         background=background,
+        audit=AuditLog(DaprAuditStore(client, names)),
         max_request_bytes=settings.max_request_bytes,
         host_routes=dapr_routes(background),
     )

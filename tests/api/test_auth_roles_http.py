@@ -76,6 +76,8 @@ def _call(method: str, route: str, s: Scene) -> Call:
         ("POST", "/v1/versions/{version_id}/save"): ("POST", f"/versions/{s.open}/save", {}),
         ("POST", "/v1/versions/{version_id}/publish"): ("POST", f"/versions/{s.saved}/publish", {}),
         ("POST", "/v1/versions/{version_id}/discard"): ("POST", f"/versions/{s.open}/discard", {}),
+        ("GET", "/v1/audit"): ("GET", "/audit", {"params": {"dataset": s.dataset}}),
+        ("GET", "/v1/audit/verify"): ("GET", "/audit/verify", {}),
     }  # fmt: skip
     return calls[(method, route)]
 

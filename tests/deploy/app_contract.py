@@ -60,7 +60,10 @@ class ApiProbe:
             refresher=SimpleNamespace(synced=asyncio.Event()),
         )
         services = SimpleNamespace(
-            reader=None, max_request_bytes=1 << 20, host_routes=dapr_routes(background)
+            reader=None,
+            audit=None,
+            max_request_bytes=1 << 20,
+            host_routes=dapr_routes(background),
         )
         self._app = create_app(services)  # type: ignore[arg-type]
 

@@ -15,6 +15,7 @@ from optimus import __version__
 from optimus.adapters.auth.authenticator import Authenticator
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.entrypoints.cli_audit import audit
 from optimus.entrypoints.cli_auth import serve_authenticator, tokens
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
@@ -150,6 +151,7 @@ def _dapr_app(settings: DaprSettings, authenticator: Authenticator | None) -> AS
 
 cli.command()(load)
 cli.add_typer(tokens, name="token")
+cli.add_typer(audit, name="audit")
 
 
 @cli.command("loader-worker")

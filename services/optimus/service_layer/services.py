@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
 from optimus.service_layer.ports import DatasetHost
@@ -27,6 +28,7 @@ class Services:
     loader: EntryLoader
     reader: EntryReader
     background: BackgroundWork
+    audit: AuditLog
     max_request_bytes: int = 64 << 20
     # Releases what the adapters hold (files, connections) once the app has stopped.
     close: Callable[[], None] = lambda: None

@@ -12,10 +12,7 @@ from fastapi import Request
 
 from optimus.domain.access import Principal, Role
 from optimus.domain.errors import forbidden
-from optimus.entrypoints.api.authentication import PRINCIPAL
-
-USER_HEADER = "x-optimus-user"
-ANONYMOUS = "anonymous"
+from optimus.entrypoints.api.audit_trail import PRINCIPAL, TARGET_DATASET, claimed_user
 
 
 def principal(request: Request) -> Principal | None:
@@ -27,11 +24,15 @@ def caller(request: Request) -> str:
     found = principal(request)
     if found is not None:
         return found.name
-    return request.headers.get(USER_HEADER) or ANONYMOUS
+    return claimed_user(request.scope)
 
 
 def require(request: Request, role: Role, dataset: str) -> None:
-    """Forbidden (403) unless the caller holds `role` on `dataset` (all pass with auth off)."""
+    """Forbidden (403) unless the caller holds `role` on `dataset` (all pass with auth off).
+
+    The dataset is noted as the request's target, for the audit log.
+    """
+    request.scope[TARGET_DATASET] = dataset
     found = principal(request)
     if found is not None and not found.may(role, dataset):
         raise forbidden(found.name, role, dataset)

@@ -12,7 +12,9 @@ from starlette.types import ASGIApp
 
 from optimus import __version__
 from optimus.adapters.auth.authenticator import Authenticator
-from optimus.entrypoints.api import routes_datasets, routes_entries, routes_versions
+from optimus.adapters.clock import SystemClock
+from optimus.entrypoints.api import routes_audit, routes_datasets, routes_entries, routes_versions
+from optimus.entrypoints.api.audit_trail import AuditRecorder, AuditTrail
 from optimus.entrypoints.api.authentication import Authenticate
 from optimus.entrypoints.api.errors import install_error_handlers
 from optimus.entrypoints.api.fast_reads import FastEntryReads
@@ -47,7 +49,7 @@ def create_fastapi(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     services.host_routes(app)
-    for module in (routes_datasets, routes_versions, routes_entries):
+    for module in (routes_datasets, routes_versions, routes_entries, routes_audit):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthcheck", tags=["health"], summary="200 while the service is running")
@@ -62,6 +64,14 @@ def create_fastapi(services: Services) -> FastAPI:
 
 
 def create_app(services: Services, authenticator: Authenticator | None = None) -> ASGIApp:
-    """The API; with an authenticator, every call under /v1 needs a token (none: open)."""
-    app = FastEntryReads(create_fastapi(services), services.reader, services.max_request_bytes)
-    return app if authenticator is None else Authenticate(app, authenticator)
+    """The API; with an authenticator, every call under /v1 needs a token (none: open).
+
+    Every change and every refusal is in the audit log either way.
+    """
+    recorder = AuditRecorder(services.audit, SystemClock())
+    app: ASGIApp = FastEntryReads(
+        create_fastapi(services), services.reader, services.max_request_bytes
+    )
+    if authenticator is not None:
+        app = Authenticate(app, authenticator, recorder)
+    return AuditTrail(app, recorder)

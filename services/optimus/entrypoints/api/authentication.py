@@ -14,9 +14,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from optimus.adapters.auth.authenticator import Authenticator
 from optimus.domain.access import Role
 from optimus.domain.errors import OptimusError, Unauthenticated, forbidden
+from optimus.entrypoints.api.audit_trail import PRINCIPAL, AuditRecorder
 from optimus.entrypoints.api.entry_responses import render_error
 
-PRINCIPAL = "optimus.principal"
 _API = "/v1/"
 _DATASETS = "/v1/datasets/"
 _DATASETS_LENGTH = len(_DATASETS)
@@ -24,9 +24,10 @@ _CHALLENGE = {"www-authenticate": 'Bearer realm="optimus"'}
 
 
 class Authenticate:
-    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, recorder: AuditRecorder) -> None:
         self.app = app
         self._authenticator = authenticator
+        self._recorder = recorder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # On every read: kept flat, the header found by one scan, the verdict from a cache.
@@ -46,6 +47,8 @@ class Authenticate:
             except OptimusError as exc:
                 challenge = _CHALLENGE if isinstance(exc, Unauthenticated) else None
                 rendered = render_error(exc, challenge)
+                if scope["method"] == "GET":  # AuditTrail records the others' refusals
+                    await self._recorder.record(scope, rendered.status)
                 headers = [
                     (b"content-type", rendered.content_type.encode()),
                     (b"content-length", b"%d" % len(rendered.body)),

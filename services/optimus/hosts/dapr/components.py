@@ -13,6 +13,7 @@ API_APP_ID = "optimus-api"
 LOADER_APP_ID = "optimus-loader"
 ACTOR_TYPE = "DatasetActor"
 VERSIONS_TOPIC = "optimus-versions"
+AUDIT_TOPIC = "optimus-audit"
 
 
 @dataclass(frozen=True, slots=True)
