@@ -41,6 +41,7 @@ TOKENS: dict[str, tuple[list[str], list[str]]] = {
     "publisher": (["publisher"], ["*"]),
     "admin": (["admin"], ["*"]),
     "ml-publisher": (["publisher"], ["ml-*"]),
+    "unmasker": (["reader", "unmask"], ["*"]),
 }
 
 

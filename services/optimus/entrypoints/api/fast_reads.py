@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from optimus.domain.errors import OptimusError
+from optimus.entrypoints.api.audit_trail import PRINCIPAL
 from optimus.entrypoints.api.entry_responses import (
     Rendered,
     render_entries,
@@ -83,7 +84,8 @@ class FastEntryReads:
         try:
             version_id = _version_id(_query(query)) if query else None
             # Uvicorn has already percent-decoded the path.
-            read = await self._reader.read_one(dataset, table, key, version_id)
+            reader = scope.get(PRINCIPAL)  # None with auth off
+            read = await self._reader.read_one(dataset, table, key, version_id, reader)
         except OptimusError as exc:
             status, headers, body = _response(render_error(exc))
         except Exception:
@@ -109,7 +111,9 @@ class FastEntryReads:
             body = await receive_body(receive, _content_length(scope), self._max_request_bytes)
             query = _query(scope["query_string"])
             keys = keys_to_read(body, query.get("key"))
-            read = await self._reader.read_many(dataset, table, keys, _version_id(query))
+            version_id = _version_id(query)
+            reader = scope.get(PRINCIPAL)
+            read = await self._reader.read_many(dataset, table, keys, version_id, reader)
             response = _response(render_entries(read))
         except OptimusError as exc:
             response = _response(render_error(exc))

@@ -107,6 +107,7 @@ def dataset_body(dataset: Dataset) -> dict[str, Any]:
         "content-type": dataset.content_type,
         "eviction-policy": dataset.eviction_policy.to_dict(),
         "tables": list(dataset.tables),
+        "masking": dataset.masking,
         "created-at": dataset.created_at,
         "revision": dataset.revision,
         "active-version": _version_summary(active) if active else None,

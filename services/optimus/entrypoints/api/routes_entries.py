@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from optimus.domain.access import Role
 from optimus.domain.errors import InvalidInput
-from optimus.entrypoints.api.access import require
+from optimus.entrypoints.api.access import principal, require
 from optimus.entrypoints.api.entry_responses import Rendered, render_entries, render_entry
 from optimus.entrypoints.api.requests import (
     json_body,
@@ -140,7 +140,8 @@ async def load_one_entry(
 async def read_entry(
     dataset: str, table: str, key: str, request: Request, version_id: str | None = PinQuery
 ) -> Response:
-    read = await services(request).reader.read_one(dataset, table, key, version_id)
+    reader = principal(request)
+    read = await services(request).reader.read_one(dataset, table, key, version_id, reader)
     return _response(render_entry(read, key))
 
 
@@ -160,5 +161,6 @@ async def read_entries(
 ) -> Response:
     body = await read_body(request, services(request).max_request_bytes)
     keys = keys_to_read(body, key)
-    read = await services(request).reader.read_many(dataset, table, keys, version_id)
+    reader = principal(request)
+    read = await services(request).reader.read_many(dataset, table, keys, version_id, reader)
     return _response(render_entries(read))
