@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,8 @@ class DaprSettings:
     max_request_bytes: int = 64 << 20
     # Entries of committed versions never change: each replica keeps recent ones in memory.
     read_cache_bytes: int = 64 << 20
+    # Dapr's app-api-token (env APP_API_TOKEN): when set, only the sidecar may call the app.
+    app_api_token: str | None = field(default_factory=lambda: os.environ.get("APP_API_TOKEN"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     from optimus.hosts.dapr.actor import ActorServices
     from optimus.hosts.dapr.actor_client import DatasetActors
     from optimus.hosts.dapr.app import DaprBackground, dapr_routes
+    from optimus.hosts.dapr.app_token import SidecarOnly
     from optimus.hosts.dapr.audit_store import DaprAuditStore
     from optimus.hosts.dapr.components import DaprNames
     from optimus.hosts.dapr.entry_cache import CachingEntryStore
@@ -125,4 +130,9 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         audit=AuditLog(DaprAuditStore(client, names)),
         max_request_bytes=settings.max_request_bytes,
         host_routes=dapr_routes(background),
+        host_layer=(
+            functools.partial(SidecarOnly, token=settings.app_api_token)
+            if settings.app_api_token
+            else lambda app: app
+        ),
     )

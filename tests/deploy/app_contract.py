@@ -64,6 +64,7 @@ class ApiProbe:
             audit=None,
             max_request_bytes=1 << 20,
             host_routes=dapr_routes(background),
+            host_layer=lambda app: app,
         )
         self._app = create_app(services)  # type: ignore[arg-type]
 

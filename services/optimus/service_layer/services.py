@@ -34,3 +34,5 @@ class Services:
     close: Callable[[], None] = lambda: None
     # Adds the host's own routes to the web app (the Dapr host's actor and event routes).
     host_routes: Callable[[Any], None] = lambda app: None
+    # Wraps the whole ASGI app (the Dapr host: only its sidecar may call it).
+    host_layer: Callable[[Any], Any] = lambda app: app

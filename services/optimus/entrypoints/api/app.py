@@ -74,4 +74,4 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
     )
     if authenticator is not None:
         app = Authenticate(app, authenticator, recorder)
-    return AuditTrail(app, recorder)
+    return services.host_layer(AuditTrail(app, recorder))
