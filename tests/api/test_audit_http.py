@@ -42,6 +42,23 @@ def test_changes_and_refusals_are_recorded_with_their_principal(secured: Secured
     ], seen
 
 
+def test_each_refusal_is_recorded_once_under_its_request_id(secured: Secured) -> None:
+    paths = {unique("req"): "/versions", unique("req"): "/datasets/x/tables/t/entries/k"}
+    with httpx.Client(base_url=secured.base_url, timeout=30) as anyone:
+        for request_id, path in paths.items():
+            assert anyone.get(path, headers={"x-request-id": request_id}).status_code == 401
+    records: list[dict[str, Any]] = []
+    with secured.client("admin") as admin:
+        cursor = 0
+        while page := admin.get("/audit", params={"cursor": cursor, "limit": 1000}).json()[
+            "records"
+        ]:
+            records += page
+            cursor = page[-1]["sequence"]
+    for request_id in paths:
+        assert [r["outcome"] for r in records if r["request_id"] == request_id] == ["refused"]
+
+
 def test_records_page_by_cursor_and_chain(secured: Secured) -> None:
     with secured.client("admin") as admin:
         dataset = Api(admin).create_dataset(unique("paged"))

@@ -70,6 +70,11 @@ class AuditRecorder:
         await self._log.append(entry)
 
 
+def followed(scope: Scope) -> bool:
+    """Whether `AuditTrail` follows this /v1 request: all but reads under /v1/datasets/."""
+    return scope["method"] != "GET" or not scope["path"].startswith(_DATASETS)
+
+
 class AuditTrail:
     def __init__(self, app: ASGIApp, recorder: AuditRecorder) -> None:
         self.app = app
@@ -77,13 +82,10 @@ class AuditTrail:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if not path.startswith(_API) or scope["type"] != "http":
+        if not path.startswith(_API) or scope["type"] != "http" or not followed(scope):
             await self.app(scope, receive, send)
             return
         changes = scope["method"] != "GET"
-        if not changes and path.startswith(_DATASETS):
-            await self.app(scope, receive, send)
-            return
 
         async def send_after_recording(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from optimus.adapters.auth.authenticator import Authenticator
 from optimus.domain.access import Role
 from optimus.domain.errors import OptimusError, Unauthenticated, forbidden
-from optimus.entrypoints.api.audit_trail import PRINCIPAL, AuditRecorder
+from optimus.entrypoints.api.audit_trail import PRINCIPAL, AuditRecorder, followed
 from optimus.entrypoints.api.entry_responses import render_error
 
 _API = "/v1/"
@@ -47,7 +47,7 @@ class Authenticate:
             except OptimusError as exc:
                 challenge = _CHALLENGE if isinstance(exc, Unauthenticated) else None
                 rendered = render_error(exc, challenge)
-                if scope["method"] == "GET":  # AuditTrail records the others' refusals
+                if not followed(scope):  # else AuditTrail records the refusal
                     await self._recorder.record(scope, rendered.status)
                 headers = [
                     (b"content-type", rendered.content_type.encode()),
