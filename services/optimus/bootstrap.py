@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optimus.adapters.clock import SystemClock
+from optimus.hosts.embedded.audit_file import AuditFile
 from optimus.hosts.embedded.event_log import EventLog
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
 from optimus.hosts.embedded.host import EmbeddedHost
@@ -18,9 +21,11 @@ from optimus.hosts.embedded.rocksdb import (
     RocksEntryStore,
     open_database,
 )
+from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
+from optimus.service_layer.ports import TokenVerifier
 from optimus.service_layer.reads import EntryReader
 from optimus.service_layer.services import AllBackgroundWork, BackgroundWork, Services
 from optimus.service_layer.views import ReadViews, ViewSource
@@ -43,6 +48,10 @@ class DaprSettings:
     grpc_address: str | None = None
     # The sidecar's app channel is the gRPC port (app id optimus-reads): reads only, no actors.
     grpc_app_channel: bool = False
+    # Checks every caller's token (REST and gRPC); None: the API is open.
+    authenticator: TokenVerifier | None = None
+    # Dapr's app-api-token (env APP_API_TOKEN): when set, only the sidecar may call the app.
+    app_api_token: str | None = field(default_factory=lambda: os.environ.get("APP_API_TOKEN"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,7 @@ class EmbeddedSettings:
     max_request_bytes: int = 64 << 20
     block_cache_bytes: int = BLOCK_CACHE_BYTES
     grpc_address: str | None = None
+    authenticator: TokenVerifier | None = None
 
 
 def _with_grpc(
@@ -61,6 +71,7 @@ def _with_grpc(
     reader: EntryReader,
     views: ViewSource,
     feed: EventFeed,
+    authenticator: TokenVerifier | None,
     *installers: ServiceInstaller,
 ) -> BackgroundWork:
     """The background work, plus the gRPC server if it has an address."""
@@ -70,7 +81,8 @@ def _with_grpc(
     from optimus.entrypoints.grpc_api.server import GrpcServer
     from optimus.entrypoints.grpc_api.servicer import OptimusServicer
 
-    server = GrpcServer(OptimusServicer(reader, views, feed), address, *installers)
+    servicer = OptimusServicer(reader, views, feed, authenticator)
+    server = GrpcServer(servicer, address, *installers)
     return AllBackgroundWork([background, server])
 
 
@@ -89,17 +101,23 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     host.add_listener(jobs)
     host.add_listener(feed)
     reader = EntryReader(host, entries)
+    audit = AuditFile(settings.data_dir)
 
     def close() -> None:
         entries.close()  # its reader threads first: they use the database
         db.close()
+        audit.close()
 
     return Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=reader,
-        background=_with_grpc(jobs, settings.grpc_address, reader, host, feed),
+        background=_with_grpc(
+            jobs, settings.grpc_address, reader, host, feed, settings.authenticator
+        ),
+        authenticator=settings.authenticator,
+        audit=AuditLog(audit),
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         close=close,
@@ -119,6 +137,8 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     from optimus.hosts.dapr.actor import ActorServices
     from optimus.hosts.dapr.actor_client import DatasetActors
     from optimus.hosts.dapr.app import DaprBackground, dapr_routes
+    from optimus.hosts.dapr.app_token import SidecarOnly
+    from optimus.hosts.dapr.audit_store import DaprAuditStore
     from optimus.hosts.dapr.components import DaprNames
     from optimus.hosts.dapr.entry_cache import CachingEntryStore
     from optimus.hosts.dapr.entry_store import DaprEntryStore
@@ -158,8 +178,23 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=reader,
-        background=_with_grpc(background, settings.grpc_address, reader, host, feed, *installers),
+        background=_with_grpc(
+            background,
+            settings.grpc_address,
+            reader,
+            host,
+            feed,
+            settings.authenticator,
+            *installers,
+        ),
+        authenticator=settings.authenticator,
+        audit=AuditLog(DaprAuditStore(client, names)),
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         host_routes=dapr_routes(background, feed),
+        host_layer=(
+            functools.partial(SidecarOnly, token=settings.app_api_token)
+            if settings.app_api_token
+            else lambda app: app
+        ),
     )

@@ -15,6 +15,7 @@ import pytest
 
 from optimus.dapr_runtime import DaprCluster
 from tests.support.api import Api
+from tests.support.auth import Secured, auth_setup
 from tests.support.dapr_optimus import invocation_url, start_api
 from tests.support.server import OptimusServer
 
@@ -53,3 +54,23 @@ def client(optimus_base_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture
 def api(client: httpx.Client) -> Api:
     return Api(client)
+
+
+@pytest.fixture(scope="session", params=HOSTS)
+def secured(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Secured]:
+    """A server of each host with authentication on (tokens file and OIDC), beside the open one."""
+    host: str = request.param
+    auth_file, tokens, issuer = auth_setup(tmp_path_factory.mktemp(f"auth-{host}"))
+    args = ("--gc-grace-seconds", "0", "--auth-file", str(auth_file), *issuer.serve_args())
+    if host == "embedded":
+        server = OptimusServer(tmp_path_factory.mktemp("secured") / "data", *args)
+        server.start()
+        try:
+            yield Secured(server.base_url, auth_file, tokens, issuer)
+        finally:
+            server.stop()
+        return
+    with DaprCluster(
+        host.removeprefix("dapr-"), tmp_path_factory.mktemp(f"secured-{host}")
+    ) as cluster:
+        yield Secured(invocation_url(start_api(cluster, *args)), auth_file, tokens, issuer)

@@ -62,7 +62,11 @@ class ApiProbe:
             serve_actors=True,  # optimus-api's (optimus-reads has a gRPC app channel)
         )
         services = SimpleNamespace(
-            reader=None, max_request_bytes=1 << 20, host_routes=dapr_routes(background, EventFeed())
+            reader=None,
+            audit=None,
+            max_request_bytes=1 << 20,
+            host_routes=dapr_routes(background, EventFeed()),
+            host_layer=lambda app: app,
         )
         self._app = create_app(services)  # type: ignore[arg-type]
 

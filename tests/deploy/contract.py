@@ -226,7 +226,41 @@ def secret_problems(objects: list[Obj]) -> list[str]:
     return problems
 
 
-CHECKS: tuple[Check, ...] = (app_problems, component_problems, pubsub_problems, secret_problems)
+def auth_problems(objects: list[Obj]) -> list[str]:
+    """The API runs with authentication, and only its sidecar may call it (and it its sidecar)."""
+    workload = dapr_apps(objects).get(API_APP_ID)
+    if workload is None:
+        return [f"no Dapr-enabled workload with app id {API_APP_ID}"]
+    problems = []
+    container = containers(workload)[0]
+    parsed = app_contract.parse_args(container.get("args", []))
+    params = parsed[1] if parsed else {}
+    if not (params.get("auth_file") or params.get("oidc_issuer")):
+        problems.append(f"{ref(workload)}: the API runs without --auth-file or --oidc-issuer")
+    if params.get("insecure_no_auth"):
+        problems.append(f"{ref(workload)}: the API runs with --insecure-no-auth")
+    annotations = dapr_annotations(workload)
+    env = {var["name"]: var for var in container.get("env", [])}
+    for variable, annotation in (
+        ("APP_API_TOKEN", "dapr.io/app-token-secret"),
+        ("DAPR_API_TOKEN", "dapr.io/api-token-secret"),
+    ):
+        secret = annotations.get(annotation)
+        reference = env.get(variable, {}).get("valueFrom", {}).get("secretKeyRef", {})
+        if not secret:
+            problems.append(f"{ref(workload)}: no {annotation} annotation")
+        elif reference.get("name") != secret:
+            problems.append(f"{ref(workload)}: env {variable} is not the Secret {secret}")
+    return problems
+
+
+CHECKS: tuple[Check, ...] = (
+    app_problems,
+    component_problems,
+    pubsub_problems,
+    secret_problems,
+    auth_problems,
+)
 
 
 def contract_problems(objects: list[Obj]) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.deploy.contract import (
     app_problems,
+    auth_problems,
     component_problems,
     pubsub_problems,
     secret_problems,
@@ -47,3 +48,10 @@ def test_components_and_resiliency_are_those_the_tests_run_with(
     overlay: str, rendered: Callable[[str], list[Obj]]
 ) -> None:
     assert drift_problems(rendered(overlay)) == []
+
+
+@pytest.mark.parametrize("overlay", APP_OVERLAYS)
+def test_no_overlay_runs_the_api_without_auth(
+    overlay: str, rendered: Callable[[str], list[Obj]]
+) -> None:
+    assert auth_problems(rendered(overlay)) == []

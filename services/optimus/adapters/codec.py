@@ -77,6 +77,7 @@ def dataset_header_to_dict(dataset: Dataset) -> dict[str, Any]:
         "next_sequence": dataset.next_sequence,
         "revision": dataset.revision,
         "operation_log": [_operation_to_dict(op) for op in dataset.operation_log],
+        "masking": dataset.masking,
     }
 
 
@@ -97,6 +98,7 @@ def dataset_from_header(raw: dict[str, Any], versions: list[dict[str, Any]]) -> 
         next_sequence=raw["next_sequence"],
         revision=raw["revision"],
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
+        masking=raw.get("masking", {}),  # absent from datasets stored before masking
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from optimus.domain.digest import EntryStats
 from optimus.domain.errors import Conflict, InvalidInput, NotFound, unknown_version
 from optimus.domain.events import EventType, VersionEvent
+from optimus.domain.masking import parse_masking
 from optimus.domain.names import validate_name
 from optimus.domain.policies import EvictionPolicy, VerificationPolicy
 from optimus.domain.version import (
@@ -76,6 +77,8 @@ class Dataset:
     next_sequence: int = 1
     revision: int = 0
     operation_log: list[Operation] = field(default_factory=list)
+    # table -> fields of its values only callers with `unmask` see (JSON datasets)
+    masking: dict[str, list[str]] = field(default_factory=dict)
     events: list[VersionEvent] = field(default_factory=list, compare=False, repr=False)
 
     # ----------------------------------------------------------------- create
@@ -87,6 +90,7 @@ class Dataset:
         *,
         content_type: object = DEFAULT_CONTENT_TYPE,
         eviction_policy: EvictionPolicy,
+        masking: object = None,
         at: int,
         by: str,
     ) -> Dataset:
@@ -99,12 +103,14 @@ class Dataset:
             validate_name("table", table)
         if len(set(tables)) != len(tables):
             raise InvalidInput("table names must be unique", field="tables")
+        content_type = validate_content_type(content_type)
         dataset = cls(
             name=name,  # type: ignore[arg-type]
             tables=tuple(tables),
-            content_type=validate_content_type(content_type),
+            content_type=content_type,
             eviction_policy=eviction_policy,
             created_at=at,
+            masking=parse_masking(masking, tuple(tables), is_json(content_type)),
         )
         dataset.operation_log.append(Operation("CREATED", at, by))
         return dataset

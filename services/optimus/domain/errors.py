@@ -63,3 +63,23 @@ def unknown_version(version_id: str) -> NotFound:
 
 def dataset_exists(name: str) -> Conflict:
     return Conflict(f"dataset {name!r} already exists", code="dataset-exists", dataset=name)
+
+
+class Unauthenticated(OptimusError):
+    """No valid credentials: no token, or one that is malformed, expired, revoked or unknown."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(OptimusError):
+    """The caller is authenticated but lacks the role the request needs."""
+
+    code = "forbidden"
+
+
+def forbidden(name: str, role: str, dataset: str) -> Forbidden:
+    return Forbidden(
+        f"{name} may not do this: it needs role {role} on dataset {dataset!r}",
+        role=role,
+        dataset=dataset,
+    )

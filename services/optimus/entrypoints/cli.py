@@ -15,6 +15,8 @@ from optimus import __version__
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
 from optimus.entrypoints.api.host_guard import ANY_HOST, HostGuard, default_allowed_hosts
+from optimus.entrypoints.cli_audit import audit
+from optimus.entrypoints.cli_auth import serve_authenticator, tokens
 from optimus.entrypoints.http_protocol import GuardedHttpToolsProtocol
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
@@ -122,10 +124,25 @@ def serve(
             "and every Host is answered.",
         ),
     ] = "",
+    auth_file: Annotated[
+        Path | None,
+        typer.Option(help="API tokens file (optimus token create); re-read when it changes."),
+    ] = None,
+    oidc_issuer: Annotated[str | None, typer.Option(help="Accept JWTs of this issuer.")] = None,
+    oidc_audience: Annotated[str | None, typer.Option(help="The JWTs' required aud.")] = None,
+    oidc_jwks: Annotated[
+        str | None, typer.Option(help="The issuer's key set: a JSON file or an https URL.")
+    ] = None,
+    insecure_no_auth: Annotated[
+        bool, typer.Option(help="Serve a non-loopback address without authentication.")
+    ] = False,
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    authenticator = serve_authenticator(
+        host, auth_file, (oidc_issuer, oidc_audience, oidc_jwks), insecure_no_auth
     )
     limits = Limits(max_value_bytes=max_value_bytes)
     grace_ms = int(gc_grace_seconds * 1000)
@@ -138,6 +155,7 @@ def serve(
             read_cache_bytes=read_cache_mb << 20,
             grpc_address=grpc_address,
             grpc_app_channel=grpc_app_channel,
+            authenticator=authenticator,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
         app: Any = functools.partial(_dapr_app, settings)
@@ -151,6 +169,7 @@ def serve(
                     collector=CollectorSettings(grace_ms=grace_ms),
                     block_cache_bytes=read_cache_mb << 20,
                     grpc_address=grpc_address,
+                    authenticator=authenticator,
                 )
             )
         except Exception as exc:  # in use by another server, not a directory, …
@@ -161,7 +180,9 @@ def serve(
             if allowed_hosts
             else default_allowed_hosts(host)
         )
-        app = create_app(services) if ANY_HOST in hosts else HostGuard(create_app(services), hosts)
+        app = create_app(services)
+        if ANY_HOST not in hosts:
+            app = HostGuard(app, hosts)
         where = f"data: {data_dir.resolve()}"
     if grpc_address is not None:
         where += f", gRPC on {grpc_address}"
@@ -190,6 +211,8 @@ def _dapr_app(settings: DaprSettings) -> ASGIApp:
 
 
 cli.command()(load)
+cli.add_typer(tokens, name="token")
+cli.add_typer(audit, name="audit")
 
 
 @cli.command("loader-worker")

@@ -32,6 +32,7 @@ class VersionLifecycle:
         *,
         content_type: object,
         eviction_policy: EvictionPolicy,
+        masking: object = None,
         by: str,
     ) -> Dataset:
         dataset = Dataset.create(
@@ -39,6 +40,7 @@ class VersionLifecycle:
             tables,
             content_type=content_type,
             eviction_policy=eviction_policy,
+            masking=masking,
             at=self._clock.now_ms(),
             by=by,
         )

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from optimus.domain.access import Principal
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
@@ -96,6 +97,12 @@ class EventListener(Protocol):
     """Told of the events of every command, once they are stored."""
 
     async def on_events(self, events: Sequence[VersionEvent]) -> None: ...
+
+
+class TokenVerifier(Protocol):
+    """Who an `Authorization` header names; Unauthenticated if no valid token does."""
+
+    def principal(self, authorization: str | None) -> Principal: ...
 
 
 class Clock(Protocol):

@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from optimus.domain.access import Principal, Role
 from optimus.domain.errors import InvalidInput
+from optimus.domain.masking import masked
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.service_layer.ports import EntryPage, EntryStore, ScanPosition
 from optimus.service_layer.views import DatasetView, ViewSource, refreshed_view
@@ -48,7 +50,22 @@ def _check_key(key: object) -> str:
     return key  # type: ignore[return-value]
 
 
+def _masked_fields(
+    view: DatasetView, table: str, reader: Principal | None
+) -> tuple[tuple[str, ...], ...] | None:
+    """The fields to remove from this reader's values; None when it sees them whole.
+
+    `reader` None: auth is off, every caller sees everything.
+    """
+    paths = view.masking.get(table)
+    if paths is None or reader is None or reader.may(Role.UNMASK, view.name):
+        return None
+    return paths
+
+
 class EntryReader:
+    """Reads of entries; every read names its reader, whose roles decide what is masked."""
+
     def __init__(self, source: ViewSource, store: EntryStore) -> None:
         self._views = source.views
         self._source = source
@@ -62,17 +79,24 @@ class EntryReader:
         return view
 
     async def read_one(
-        self, dataset: str, table: str, key: str, version_id: str | None = None
+        self, dataset: str, table: str, key: str, version_id: str | None, reader: Principal | None
     ) -> EntryRead:
         # One view answers the whole request: its version is the one read from.
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
         view.check_table(table)
         version = view.version_to_read(version_id)
         value = await self._store.read(version, table, _check_key(key))
+        if value is not None and view.masking and (paths := _masked_fields(view, table, reader)):
+            value = masked(value, paths)
         return EntryRead(view, version, value)
 
     async def read_many(
-        self, dataset: str, table: str, keys: Sequence[object], version_id: str | None = None
+        self,
+        dataset: str,
+        table: str,
+        keys: Sequence[object],
+        version_id: str | None,
+        reader: Principal | None,
     ) -> EntriesRead:
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
         view.check_table(table)
@@ -86,6 +110,8 @@ class EntryReader:
             )
         checked = [_check_key(key) for key in keys]
         values = await self._store.read_many(version, table, checked)
+        if paths := _masked_fields(view, table, reader):
+            values = [None if v is None else masked(v, paths) for v in values]
         return EntriesRead(view, version, checked, values)
 
     async def scan(
@@ -95,6 +121,8 @@ class EntryReader:
         table: str | None = None,
         after: ScanPosition | None = None,
         page_size: int = 1000,
+        *,
+        reader: Principal | None,
     ) -> VersionScan:
         """Every entry of the version (or of one table) after `after`, in (table, key) order."""
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
@@ -109,4 +137,16 @@ class EntryReader:
             )
         tables = [table] if table is not None else sorted(view.tables)
         pages = self._store.scan(dataset, version, tables, after, page_size)
+        if view.masking:
+            pages = _masked_pages(pages, view, reader)
         return VersionScan(view, version, pages)
+
+
+async def _masked_pages(
+    pages: AsyncIterator[EntryPage], view: DatasetView, reader: Principal | None
+) -> AsyncIterator[EntryPage]:
+    async for page in pages:
+        paths = _masked_fields(view, page.table, reader)
+        if paths:
+            page = EntryPage(page.table, page.keys, [masked(v, paths) for v in page.values])
+        yield page

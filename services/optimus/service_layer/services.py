@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
-from optimus.service_layer.ports import DatasetHost
+from optimus.service_layer.ports import DatasetHost, TokenVerifier
 from optimus.service_layer.reads import EntryReader
 from optimus.service_layer.watching import EventFeed
 
@@ -43,6 +44,7 @@ class Services:
     loader: EntryLoader
     reader: EntryReader
     background: BackgroundWork
+    audit: AuditLog
     max_request_bytes: int = 64 << 20
     # Version events of every dataset, as the host sees them, for watchers.
     feed: EventFeed = field(default_factory=EventFeed)
@@ -50,3 +52,7 @@ class Services:
     close: Callable[[], None] = lambda: None
     # Adds the host's own routes to the web app (the Dapr host's actor and event routes).
     host_routes: Callable[[Any], None] = lambda app: None
+    # Wraps the whole ASGI app (the Dapr host: only its sidecar may call it).
+    host_layer: Callable[[Any], Any] = lambda app: app
+    # Checks the callers' tokens on every API (REST and gRPC); None: the API is open.
+    authenticator: TokenVerifier | None = None

@@ -14,6 +14,7 @@ from typing import Protocol
 from optimus.domain.dataset import Dataset, is_json, require_table
 from optimus.domain.errors import NotFound
 from optimus.domain.events import VersionEvent
+from optimus.domain.masking import Masking, split_paths
 from optimus.domain.version import VersionStatus, require_readable
 
 
@@ -26,6 +27,8 @@ class DatasetView:
     active_version_id: str | None
     revision: int
     statuses: Mapping[str, VersionStatus]
+    # table -> masked field paths; empty for most datasets (their reads skip masking)
+    masking: Masking
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetView:
@@ -37,6 +40,7 @@ class DatasetView:
             active_version_id=dataset.active_version_id,
             revision=dataset.revision,
             statuses=MappingProxyType({v.id: v.status for v in dataset.versions.values()}),
+            masking=MappingProxyType(split_paths(dataset.masking)),
         )
 
     def advanced(self, events: Sequence[VersionEvent]) -> DatasetView | None:

@@ -14,8 +14,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from optimus import __version__
-from optimus.entrypoints.api import routes_datasets, routes_entries, routes_versions
+from optimus.adapters.clock import SystemClock
+from optimus.entrypoints.api import routes_audit, routes_datasets, routes_entries, routes_versions
 from optimus.entrypoints.api.allowed_methods import allowed_methods
+from optimus.entrypoints.api.audit_trail import AuditRecorder, AuditTrail
+from optimus.entrypoints.api.authentication import Authenticate
 from optimus.entrypoints.api.error_mapping import ErrorMapper
 from optimus.entrypoints.api.errors import install_error_handlers
 from optimus.entrypoints.api.fast_reads import FastEntryReads
@@ -62,7 +65,7 @@ def create_fastapi(services: Services) -> FastAPI:
     install_openapi(app)
     # The host's own routes and error kinds (the Dapr host's actor, events, sidecar errors).
     services.host_routes(app)
-    for module in (routes_datasets, routes_versions, routes_entries):
+    for module in (routes_datasets, routes_versions, routes_entries, routes_audit):
         app.include_router(module.router, prefix="/v1")
 
     @app.get(
@@ -97,4 +100,12 @@ def with_fast_reads(app: FastAPI) -> ASGIApp:
 
 
 def create_app(services: Services) -> ASGIApp:
-    return with_fast_reads(create_fastapi(services))
+    """The API; with an authenticator, every call under /v1 needs a token (none: open).
+
+    Every change and every refusal is in the audit log either way.
+    """
+    recorder = AuditRecorder(services.audit, SystemClock())
+    app: ASGIApp = with_fast_reads(create_fastapi(services))
+    if services.authenticator is not None:
+        app = Authenticate(app, services.authenticator, recorder)
+    return services.host_layer(AuditTrail(app, recorder))

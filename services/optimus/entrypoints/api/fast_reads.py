@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from optimus.entrypoints.api.audit_trail import PRINCIPAL
 from optimus.entrypoints.api.entry_responses import (
     ERROR_HEADERS,
     render_entries,
@@ -95,7 +96,8 @@ class FastEntryReads:
         query = scope["query_string"]
         try:
             version_id = _version_id(_query(query)) if query else None
-            read = await self._reader.read_one(dataset, table, key, version_id)
+            reader = scope.get(PRINCIPAL)  # None with auth off
+            read = await self._reader.read_one(dataset, table, key, version_id, reader)
         except Exception as exc:
             status, headers, body = self._error(exc)
         else:
@@ -117,7 +119,8 @@ class FastEntryReads:
             query = _query(scope["query_string"])
             keys = keys_to_read(body, query.get("key"))
             version_id = _version_id(query)
-            read = await self._reader.read_many(dataset, table, keys, version_id)
+            reader = scope.get(PRINCIPAL)
+            read = await self._reader.read_many(dataset, table, keys, version_id, reader)
             response = _response(render_entries(read, pinned=version_id is not None))
         except Exception as exc:
             response = self._error(exc)

@@ -1,4 +1,4 @@
-"""Reading requests: services, the caller's identity, bounded JSON bodies, version ids."""
+"""Reading requests: services, bounded JSON bodies, version ids."""
 
 from __future__ import annotations
 
@@ -15,17 +15,9 @@ from optimus.service_layer.services import Services
 
 Model = TypeVar("Model", bound=BaseModel)
 
-USER_HEADER = "x-optimus-user"
-ANONYMOUS = "anonymous"
-
 
 def services(request: Request) -> Services:
     return request.app.state.services
-
-
-def caller(request: Request) -> str:
-    """Who made the request, for operation logs (set by the client, not authenticated)."""
-    return request.headers.get(USER_HEADER) or ANONYMOUS
 
 
 async def receive_body(receive: Receive, declared_length: str | None, limit: int) -> bytes:

@@ -12,13 +12,24 @@ import orjson
 from starlette.responses import Response
 
 from optimus.domain.dataset import Dataset
-from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound, OptimusError, TooLarge
+from optimus.domain.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    OptimusError,
+    TooLarge,
+    Unauthenticated,
+)
 from optimus.domain.version import Operation, Version
 
 JSON = "application/json"
 
 ERROR_STATUS: dict[type[OptimusError], int] = {
     InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Gone: 410,
@@ -91,6 +102,7 @@ def dataset_body(dataset: Dataset) -> dict[str, Any]:
         "content-type": dataset.content_type,
         "eviction-policy": dataset.eviction_policy.to_dict(),
         "tables": list(dataset.tables),
+        "masking": dataset.masking,
         "created-at": dataset.created_at,
         "revision": dataset.revision,
         "active-version": _version_summary(active) if active else None,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
+from optimus.domain.access import Role
 from optimus.domain.policies import parse_eviction_policy
+from optimus.entrypoints.api.access import caller, may, require
 from optimus.entrypoints.api.openapi_errors import error_responses
-from optimus.entrypoints.api.requests import body_schema, caller, model_body, services
+from optimus.entrypoints.api.requests import body_schema, model_body, services
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN, DatasetBody, DatasetCreated
 from optimus.entrypoints.api.responses import ack, dataset_body, json_response
 from optimus.entrypoints.api.schemas import CreateDatasetRequest
@@ -25,11 +27,13 @@ router = APIRouter(tags=["datasets"])
 )
 async def create_dataset(request: Request) -> Response:
     body = await model_body(request, CreateDatasetRequest)
+    require(request, Role.ADMIN, body.name)
     dataset = await services(request).lifecycle.create_dataset(
         body.name,
         body.tables,
         content_type=body.content_type,
         eviction_policy=parse_eviction_policy(body.eviction_policy),
+        masking=body.masking,
         by=caller(request),
     )
     return json_response(
@@ -39,10 +43,12 @@ async def create_dataset(request: Request) -> Response:
     )
 
 
-@router.get("/datasets", summary="List all datasets", response_model=list[DatasetBody])
+@router.get(
+    "/datasets", summary="List the datasets the caller may read", response_model=list[DatasetBody]
+)
 async def list_datasets(request: Request) -> Response:
     datasets = await services(request).host.all()
-    return json_response([dataset_body(d) for d in datasets])
+    return json_response([dataset_body(d) for d in datasets if may(request, Role.READER, d.name)])
 
 
 @router.get(
@@ -54,4 +60,5 @@ async def list_datasets(request: Request) -> Response:
 async def get_dataset(
     request: Request, dataset: str = Path(json_schema_extra={"pattern": NAME_PATTERN})
 ) -> Response:
+    # Its role (reader) is checked by the Authenticate layer, as for every GET under /v1/datasets/.
     return json_response(dataset_body(await services(request).host.get(dataset)))

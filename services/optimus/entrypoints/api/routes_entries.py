@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from optimus.domain.access import Role
 from optimus.domain.errors import InvalidInput
+from optimus.entrypoints.api.access import require
 from optimus.entrypoints.api.openapi_errors import error_responses
 from optimus.entrypoints.api.requests import json_body, required_version_id, services
 from optimus.entrypoints.api.response_schemas import KEY_PATTERN, NAME_PATTERN, EntriesLoaded
@@ -64,6 +66,7 @@ async def load_dataset_entries(
     version_id: str | None = VersionIdQuery,
     version: str | None = VersionQuery,
 ) -> Response:
+    require(request, Role.LOADER, dataset)
     chosen = required_version_id(version_id, version)
     return await _load(request, dataset, chosen, await json_body(request), None)
 
@@ -90,6 +93,7 @@ async def load_table_entries(
     version_id: str | None = VersionIdQuery,
     version: str | None = VersionQuery,
 ) -> Response:
+    require(request, Role.LOADER, dataset)
     chosen = required_version_id(version_id, version)
     return await _load(request, dataset, chosen, await json_body(request), table)
 
@@ -109,6 +113,7 @@ async def load_one_entry(
     version_id: str | None = VersionIdQuery,
     version: str | None = VersionQuery,
 ) -> Response:
+    require(request, Role.LOADER, dataset)
     chosen = required_version_id(version_id, version)
     body = await json_body(request)
     if not isinstance(body, dict) or "value" not in body:

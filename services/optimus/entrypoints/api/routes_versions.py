@@ -5,14 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from optimus.domain.version import VersionStatus
+from optimus.domain.access import Role
+from optimus.domain.version import Version, VersionStatus
+from optimus.entrypoints.api.access import caller, may, require
 from optimus.entrypoints.api.openapi_errors import error_responses
-from optimus.entrypoints.api.requests import (
-    body_schema,
-    caller,
-    model_body,
-    services,
-)
+from optimus.entrypoints.api.requests import body_schema, model_body, services
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN, VersionAck, VersionBody
 from optimus.entrypoints.api.responses import ack, json_response, version_body
 from optimus.entrypoints.api.schemas import CreateVersionRequest, SaveRequest, TransitionRequest
@@ -22,6 +19,17 @@ router = APIRouter(tags=["versions"])
 
 def _location(version_id: str) -> dict[str, str]:
     return {"Location": f"/v1/versions/{version_id}"}
+
+
+async def _require_on_version(request: Request, role: Role, version_id: str) -> str:
+    """Forbidden unless the caller holds `role` on the version's dataset; the dataset's name."""
+    dataset = await services(request).host.dataset_of_version(version_id)
+    require(request, role, dataset)
+    return dataset
+
+
+def _created_by(version: Version) -> str:
+    return version.operation_log[0].by
 
 
 @router.post(
@@ -34,6 +42,7 @@ def _location(version_id: str) -> dict[str, str]:
 )
 async def create_version(request: Request) -> Response:
     body = await model_body(request, CreateVersionRequest)
+    require(request, Role.LOADER, body.dataset)
     version = await services(request).lifecycle.create_version(
         body.dataset,
         label=body.label,
@@ -56,6 +65,7 @@ async def create_version(request: Request) -> Response:
 async def list_versions(
     request: Request, dataset: str = Query(json_schema_extra={"pattern": NAME_PATTERN})
 ) -> Response:
+    require(request, Role.READER, dataset)
     found = await services(request).host.get(dataset)
     return json_response([version_body(v) for v in found.versions.values()])
 
@@ -67,6 +77,7 @@ async def list_versions(
     responses=error_responses(404),
 )
 async def get_version(version_id: str, request: Request) -> Response:
+    await _require_on_version(request, Role.READER, version_id)
     return json_response(version_body(await services(request).lifecycle.version(version_id)))
 
 
@@ -82,6 +93,7 @@ async def get_version(version_id: str, request: Request) -> Response:
     | error_responses(400, 404, 409, 410, 413, 415),
 )
 async def save_version(version_id: str, request: Request, wait: bool = False) -> Response:
+    await _require_on_version(request, Role.LOADER, version_id)
     lifecycle = services(request).lifecycle
     body = await model_body(request, SaveRequest, required=False)
     version = await lifecycle.save(
@@ -120,6 +132,7 @@ async def save_version(version_id: str, request: Request, wait: bool = False) ->
     responses=error_responses(400, 404, 409, 410, 413, 415),
 )
 async def publish_version(version_id: str, request: Request) -> Response:
+    await _require_on_version(request, Role.PUBLISHER, version_id)
     body = await model_body(request, TransitionRequest, required=False)
     version = await services(request).lifecycle.publish(
         version_id, by=caller(request), reason=body.reason
@@ -139,6 +152,12 @@ async def publish_version(version_id: str, request: Request) -> Response:
     responses=error_responses(400, 404, 409, 413, 415),
 )
 async def discard_version(version_id: str, request: Request) -> Response:
+    # A loader may discard the versions it created; any other needs a publisher.
+    dataset = await _require_on_version(request, Role.LOADER, version_id)
+    if not may(request, Role.PUBLISHER, dataset):
+        version = await services(request).lifecycle.version(version_id)
+        if _created_by(version) != caller(request):
+            require(request, Role.PUBLISHER, dataset)
     body = await model_body(request, TransitionRequest, required=False)
     version = await services(request).lifecycle.discard(
         version_id, by=caller(request), reason=body.reason

@@ -123,6 +123,11 @@ class CreateDatasetRequest(_Body):
         examples=[{"type": "keep-last-x-versions", "versions": 10}],
         description="How many saved versions to keep (default 10); the published one is kept.",
     )
+    masking: dict[str, list[str]] | None = Field(
+        None,
+        examples=[{"users": ["email", "address.street"]}],
+        description="Per table, fields of JSON values that only callers with role unmask see.",
+    )
 
 
 class CreateVersionRequest(_Body):

@@ -8,7 +8,17 @@ from typing import NoReturn
 import grpc
 from grpc import StatusCode
 
-from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound, OptimusError, TooLarge
+from optimus.domain.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    OptimusError,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+)
 
 ERROR_CODE_KEY = "optimus-error-code"
 
@@ -21,6 +31,9 @@ STATUS: dict[type[OptimusError], StatusCode] = {
     # The version existed but its entries are deleted: not found, told apart by its code.
     Gone: StatusCode.NOT_FOUND,
     TooLarge: StatusCode.RESOURCE_EXHAUSTED,
+    Unauthenticated: StatusCode.UNAUTHENTICATED,
+    Forbidden: StatusCode.PERMISSION_DENIED,
+    Unavailable: StatusCode.UNAVAILABLE,
 }
 
 

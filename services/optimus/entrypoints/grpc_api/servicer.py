@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from optimus.domain.errors import InvalidInput, NotFound, OptimusError
+from optimus.domain.access import Principal, Role
+from optimus.domain.errors import InvalidInput, NotFound, OptimusError, forbidden
 from optimus.domain.names import validate_name
 from optimus.entrypoints.grpc_api.errors import abort
 from optimus.entrypoints.grpc_api.messages import dataset_change, version_metadata
-from optimus.service_layer.ports import EntryPage, ScanPosition
+from optimus.service_layer.ports import EntryPage, ScanPosition, TokenVerifier
 from optimus.service_layer.reads import EntryReader
 from optimus.service_layer.views import ViewSource
 from optimus.service_layer.watching import EventFeed, watch_dataset
@@ -56,16 +57,34 @@ def _chunks(page: EntryPage) -> list[pb.EntryChunk]:
 
 
 class OptimusServicer(optimus_pb2_grpc.OptimusServicer):
-    def __init__(self, reader: EntryReader, views: ViewSource, feed: EventFeed) -> None:
+    def __init__(
+        self,
+        reader: EntryReader,
+        views: ViewSource,
+        feed: EventFeed,
+        authenticator: TokenVerifier | None = None,
+    ) -> None:
         self._reader = reader
         self._views = views
         self._feed = feed
+        self._authenticator = authenticator
+
+    def _caller(self, context: Context, dataset: str) -> Principal | None:
+        """Who calls, with the `reader` role on the dataset; None when the API is open."""
+        if self._authenticator is None:
+            return None
+        metadata = dict(context.invocation_metadata() or ())
+        principal = self._authenticator.principal(metadata.get("authorization"))
+        if not principal.may(Role.READER, dataset):
+            raise forbidden(principal.name, Role.READER, dataset)
+        return principal
 
     async def Get(self, request: pb.GetRequest, context: Context) -> pb.GetResponse:
         try:
             validate_name("dataset", request.dataset)
+            caller = self._caller(context, request.dataset)
             read = await self._reader.read_one(
-                request.dataset, request.table, request.key, _version_id(request.version_id)
+                request.dataset, request.table, request.key, _version_id(request.version_id), caller
             )
         except OptimusError as exc:
             await abort(context, exc)
@@ -81,8 +100,13 @@ class OptimusServicer(optimus_pb2_grpc.OptimusServicer):
     async def GetMany(self, request: pb.GetManyRequest, context: Context) -> pb.GetManyResponse:
         try:
             validate_name("dataset", request.dataset)
+            caller = self._caller(context, request.dataset)
             read = await self._reader.read_many(
-                request.dataset, request.table, request.keys, _version_id(request.version_id)
+                request.dataset,
+                request.table,
+                request.keys,
+                _version_id(request.version_id),
+                caller,
             )
         except OptimusError as exc:
             await abort(context, exc)
@@ -111,6 +135,7 @@ class OptimusServicer(optimus_pb2_grpc.OptimusServicer):
                 request.table or None,
                 _position(request),
                 request.chunk_size or DEFAULT_CHUNK_SIZE,
+                reader=self._caller(context, request.dataset),
             )
         except OptimusError as exc:
             await abort(context, exc)
@@ -124,6 +149,7 @@ class OptimusServicer(optimus_pb2_grpc.OptimusServicer):
     ) -> AsyncIterator[pb.DatasetChange]:
         try:
             validate_name("dataset", request.dataset)
+            self._caller(context, request.dataset)
             async for change in watch_dataset(self._views, self._feed, request.dataset):
                 yield dataset_change(change)
         except OptimusError as exc:

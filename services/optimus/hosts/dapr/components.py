@@ -15,6 +15,7 @@ LOADER_APP_ID = "optimus-loader"
 READS_APP_ID = "optimus-reads"
 ACTOR_TYPE = "DatasetActor"
 VERSIONS_TOPIC = "optimus-versions"
+AUDIT_TOPIC = "optimus-audit"
 
 
 @dataclass(frozen=True, slots=True)

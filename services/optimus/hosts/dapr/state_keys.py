@@ -9,11 +9,14 @@ each batch's manifest lists the keys it wrote.
     v/<version>                 the dataset a version belongs to
     h/<dataset>                 head: the dataset's revision and active version
     c/datasets                  catalog: the names of all datasets
+    a/head                      the audit log's last sequence and hash
+    a/<sequence, 12 digits>     an audit record
 """
 
 from __future__ import annotations
 
 CATALOG = "c/datasets"
+AUDIT_HEAD = "a/head"
 
 
 def entry(version_id: str, table: str, key: str) -> str:
@@ -35,3 +38,7 @@ def version_index(version_id: str) -> str:
 
 def head(dataset: str) -> str:
     return f"h/{dataset}"
+
+
+def audit_record(sequence: int) -> str:
+    return f"a/{sequence:012d}"

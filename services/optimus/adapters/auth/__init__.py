@@ -1,0 +1,1 @@
+"""Authentication: API tokens kept as hashes in a file, and OIDC/JWT bearer tokens."""

@@ -1,0 +1,97 @@
+"""Appends every change and every refusal under /v1 to the audit log, before the answer leaves.
+
+`AuditTrail` is the outermost ASGI layer: it holds back the response's start
+until the record is stored. It follows every /v1 request except reads under
+/v1/datasets/ (the hot path), whose only refusals (401/403) are decided, and
+recorded, by the `Authenticate` layer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from optimus.adapters.clock import SystemClock
+from optimus.domain.audit import AuditEntry, outcome_of
+from optimus.service_layer.audit import AuditLog
+
+PRINCIPAL = "optimus.principal"
+# The dataset a route checked the caller's role on (set by `access.require`).
+TARGET_DATASET = "optimus.dataset"
+ANONYMOUS = "anonymous"
+_API = "/v1/"
+_DATASETS = "/v1/datasets/"
+_VERSIONS = "/v1/versions/"
+_REFUSED = frozenset({401, 403, 409})
+
+
+def _header(scope: Scope, wanted: bytes) -> str | None:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return value.decode("latin-1")
+    return None
+
+
+def claimed_user(scope: Scope) -> str:
+    return _header(scope, b"x-optimus-user") or ANONYMOUS
+
+
+class AuditRecorder:
+    def __init__(self, log: AuditLog, clock: SystemClock) -> None:
+        self._log = log
+        self._clock = clock
+
+    async def record(self, scope: Scope, status: int) -> None:
+        principal = scope.get(PRINCIPAL)
+        path: str = scope["path"]
+        parts = path.split("/")  # ["", "v1", "datasets"|"versions", name, "tables", table, …]
+        query = parse_qs(scope["query_string"].decode("latin-1"))
+        version = (query.get("version-id") or query.get("version") or [None])[-1]
+        dataset = scope.get(TARGET_DATASET)
+        table = None
+        if path.startswith(_DATASETS):
+            dataset = parts[3]
+            table = parts[5] if len(parts) > 5 and parts[4] == "tables" else None
+        elif path.startswith(_VERSIONS):
+            version = parts[3]
+        entry = AuditEntry(
+            at=self._clock.now_ms(),
+            principal=principal.name if principal is not None else claimed_user(scope),
+            action=f"{scope['method']} {path}",
+            status=status,
+            outcome=outcome_of(status),
+            request_id=_header(scope, b"x-request-id") or uuid.uuid4().hex,
+            dataset=dataset,
+            version=version,
+            table=table,
+        )
+        await self._log.append(entry)
+
+
+def followed(scope: Scope) -> bool:
+    """Whether `AuditTrail` follows this /v1 request: all but reads under /v1/datasets/."""
+    return scope["method"] != "GET" or not scope["path"].startswith(_DATASETS)
+
+
+class AuditTrail:
+    def __init__(self, app: ASGIApp, recorder: AuditRecorder) -> None:
+        self.app = app
+        self._recorder = recorder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if not path.startswith(_API) or scope["type"] != "http" or not followed(scope):
+            await self.app(scope, receive, send)
+            return
+        changes = scope["method"] != "GET"
+
+        async def send_after_recording(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if changes or status in _REFUSED:
+                    await self._recorder.record(scope, status)
+            await send(message)
+
+        await self.app(scope, receive, send_after_recording)
