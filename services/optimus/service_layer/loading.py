@@ -114,7 +114,28 @@ def encode_entries(
             limit=max_bytes,
             problems=oversized[:MAX_REPORTED_PROBLEMS],
         )
+    if len({(entry_table, key) for entry_table, key, _ in entries}) != len(entries):
+        _refuse_duplicates(entries)
     return entries
+
+
+def _refuse_duplicates(entries: list[Entry]) -> None:
+    """A key twice in one batch: which value wins is the caller's mistake, so none is stored."""
+    first: dict[tuple[str, str], int] = {}
+    problems: list[dict[str, Any]] = []
+    for index, (table, key, _) in enumerate(entries):
+        earlier = first.setdefault((table, key), index)
+        if earlier != index:
+            reason = f"key {key!r} of table {table!r} is also at index {earlier}"
+            problems.append({"index": index, "key": key, "reason": reason})
+    keys = sorted({problem["key"] for problem in problems})
+    raise InvalidInput(
+        f"{len(problems)} entries repeat a key of the batch ({', '.join(keys[:5])}"
+        f"{', …' if len(keys) > 5 else ''}); nothing was written",
+        code="duplicate-keys",
+        keys=keys[:MAX_REPORTED_PROBLEMS],
+        problems=problems[:MAX_REPORTED_PROBLEMS],
+    )
 
 
 class InFlightWrites:

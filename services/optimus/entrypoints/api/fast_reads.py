@@ -35,7 +35,7 @@ Response = tuple[int, Headers, bytes]
 
 
 def _query(query: bytes) -> dict[str, list[str]]:
-    return parse_qs(query.decode("latin-1")) if query else {}
+    return parse_qs(query.decode("latin-1"), keep_blank_values=True) if query else {}
 
 
 def _version_id(query: dict[str, list[str]]) -> str | None:
