@@ -50,3 +50,14 @@ class TooLarge(OptimusError):
     """A value or a request exceeds a configured size limit."""
 
     code = "too-large"
+
+
+class Unavailable(OptimusError):
+    """The request can't be served now (a full disk, a store that is away): nothing of it
+    was done, and the same request may succeed after `retry_after` seconds."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after

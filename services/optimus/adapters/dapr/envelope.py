@@ -20,6 +20,7 @@ _KINDS: dict[str, type[errors.OptimusError]] = {
         errors.Conflict,
         errors.Gone,
         errors.TooLarge,
+        errors.Unavailable,
     )
 }
 
