@@ -9,9 +9,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from optimus.domain.errors import InvalidInput, NotFound, TooLarge
+from optimus.domain.json_values import RawValue
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
 from optimus.service_layer.host import DatasetHost
@@ -37,6 +36,10 @@ def encode_entries(
 ) -> list[Entry]:
     """Validate a whole batch and encode every value to its stored bytes.
 
+    `items` is a body parsed by `parse_with_raw_values`: each value is a RawValue,
+    stored as the exact JSON text the caller sent (JSON datasets), or as the string
+    it holds (other content types).
+
     All or nothing: any bad item rejects the batch with a list of problems
     (index, key, reason), so a retry after fixing the input is clean.
     `table` is the table named in the URL, or None when each item names one.
@@ -53,7 +56,6 @@ def encode_entries(
     tables = view.tables
     as_json = view.is_json
     max_bytes = limits.max_value_bytes
-    dumps = orjson.dumps
     entries: list[Entry] = []
     problems: list[dict[str, Any]] = []
     oversized: list[dict[str, Any]] = []
@@ -85,11 +87,11 @@ def encode_entries(
         if "value" not in item:
             problems.append(_problem(index, item, "missing 'value'"))
             continue
-        value = item["value"]
+        value: RawValue = item["value"]
         if as_json:
-            data = dumps(value)
-        elif type(value) is str:
-            data = value.encode()
+            data = value.text.encode()  # exactly as sent, never re-encoded
+        elif type(value.value) is str:
+            data = value.value.encode()
         else:
             problems.append(
                 _problem(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import Receive
 
 from optimus.domain.errors import InvalidInput, TooLarge
+from optimus.domain.json_values import parse_with_raw_values
 from optimus.domain.names import require_version_id
 from optimus.service_layer.services import Services
 
@@ -76,6 +77,14 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
             raise InvalidInput("the request body is empty; a JSON body is required")
         return None
     return parse_json(body)
+
+
+async def entries_body(request: Request) -> Any:
+    """A body of entries, each "value" kept as the exact JSON text sent (see json_values)."""
+    body = await read_body(request, services(request).max_request_bytes)
+    if not body.strip():
+        raise InvalidInput("the request body is empty; a JSON body is required")
+    return parse_with_raw_values(body)
 
 
 def keys_to_read(body: bytes, query_keys: list[str] | None) -> list[object]:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from optimus.domain.errors import InvalidInput
 from optimus.entrypoints.api.entry_responses import Rendered, render_entries, render_entry
 from optimus.entrypoints.api.requests import (
-    json_body,
+    entries_body,
     keys_to_read,
     read_body,
     required_version_id,
@@ -79,7 +79,7 @@ async def load_dataset_entries(
     version: str | None = VersionQuery,
 ) -> Response:
     chosen = required_version_id(version_id, version)
-    return await _load(request, dataset, chosen, await json_body(request), None)
+    return await _load(request, dataset, chosen, await entries_body(request), None)
 
 
 @router.post(
@@ -102,7 +102,7 @@ async def load_table_entries(
     version: str | None = VersionQuery,
 ) -> Response:
     chosen = required_version_id(version_id, version)
-    return await _load(request, dataset, chosen, await json_body(request), table)
+    return await _load(request, dataset, chosen, await entries_body(request), table)
 
 
 @router.post(
@@ -120,7 +120,7 @@ async def load_one_entry(
     version: str | None = VersionQuery,
 ) -> Response:
     chosen = required_version_id(version_id, version)
-    body = await json_body(request)
+    body = await entries_body(request)
     if not isinstance(body, dict) or "value" not in body:
         raise InvalidInput('the body must be {"value": <value>}')
     return await _load(request, dataset, chosen, [{"key": key, "value": body["value"]}], table)
