@@ -5,6 +5,10 @@ value would turn 123456789012345678901234567890 into 1.2345678901234568e+29 (orj
 parses integers beyond 64 bits as floats) and would rewrite exponents, escapes and
 spacing. So bodies are walked here with the stdlib's C scanner, which validates each
 value and tells where it ends; the value's text is kept as it was, never re-encoded.
+
+`parse_exactly` first tries the fast way: a body exactly as orjson writes it (as the
+loader sends them) is parsed by orjson, and each value encoded again is then, provably,
+its own text. Any other body is walked.
 """
 
 from __future__ import annotations
@@ -15,14 +19,16 @@ import json.scanner
 import re
 from typing import Any, NamedTuple
 
+import orjson
+
 from optimus.domain.errors import InvalidInput
 
 
 class RawValue(NamedTuple):
-    """A JSON value: its exact text, and what it parses to (a str is needed as such for
-    datasets of other content types)."""
+    """A JSON value: its exact text in UTF-8, and what it parses to (a str is needed as
+    such for datasets of other content types)."""
 
-    text: str
+    data: bytes
     value: Any
 
 
@@ -81,7 +87,7 @@ def _object(text: str, index: int, raw_member: str | None) -> tuple[dict[str, An
             raise _malformed(text, index, "expected ':'")
         start = _skip(text, index + 1)
         value, index = _value(text, start)
-        item[name] = RawValue(text[start:index], value) if name == raw_member else value
+        item[name] = RawValue(text[start:index].encode(), value) if name == raw_member else value
         index = _skip(text, index)
         delimiter = text[index : index + 1]
         if delimiter == "}":
@@ -145,3 +151,20 @@ def exact_json_text(text: str) -> str:
     _, end = _value(text, start)
     _end(text, end)
     return text[start:end]
+
+
+def parse_exactly(body: bytes, raw_member: str = "value") -> Any:
+    """As `parse_with_raw_values`, fast for bodies written as orjson writes them."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:  # maybe JSON orjson refuses (1e400): the walk says
+        return parse_with_raw_values(body, raw_member)
+    if orjson.dumps(parsed) != body:  # spaces, escapes, exponents, big integers…
+        return parse_with_raw_values(body, raw_member)
+    # The whole body is what encoding its parse gives: so is each value's text.
+    dumps = orjson.dumps
+    for item in parsed if type(parsed) is list else (parsed,):
+        if type(item) is dict and raw_member in item:
+            value = item[raw_member]
+            item[raw_member] = RawValue(dumps(value), value)
+    return parsed

@@ -79,7 +79,7 @@ def _default(value: Any) -> Any:
 
 def _json(value: Any) -> bytes:
     if type(value) is RawValue:  # a JSONL field: its exact text
-        return value.text.encode()
+        return value.data
     return orjson.dumps(value, default=_default)
 
 

@@ -36,7 +36,7 @@ def encode_entries(
 ) -> list[Entry]:
     """Validate a whole batch and encode every value to its stored bytes.
 
-    `items` is a body parsed by `parse_with_raw_values`: each value is a RawValue,
+    `items` is a body parsed by `parse_exactly`: each value is a RawValue,
     stored as the exact JSON text the caller sent (JSON datasets), or as the string
     it holds (other content types).
 
@@ -89,7 +89,7 @@ def encode_entries(
             continue
         value: RawValue = item["value"]
         if as_json:
-            data = value.text.encode()  # exactly as sent, never re-encoded
+            data = value.data  # exactly as sent, never re-encoded
         elif type(value.value) is str:
             data = value.value.encode()
         else:

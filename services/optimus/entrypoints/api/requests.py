@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import Receive
 
 from optimus.domain.errors import InvalidInput, TooLarge
-from optimus.domain.json_values import parse_with_raw_values
+from optimus.domain.json_values import parse_exactly
 from optimus.domain.names import require_version_id
 from optimus.service_layer.services import Services
 
@@ -84,7 +84,7 @@ async def entries_body(request: Request) -> Any:
     body = await read_body(request, services(request).max_request_bytes)
     if not body.strip():
         raise InvalidInput("the request body is empty; a JSON body is required")
-    return parse_with_raw_values(body)
+    return parse_exactly(body)
 
 
 def keys_to_read(body: bytes, query_keys: list[str] | None) -> list[object]:
