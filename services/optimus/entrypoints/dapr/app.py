@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from optimus.adapters.dapr.actors import DatasetActors
+from optimus.adapters.dapr.faults import store_refused_write
 from optimus.adapters.dapr.refresher import ViewRefresher
 from optimus.entrypoints.api.app import create_fastapi
 from optimus.entrypoints.api.fast_reads import FastEntryReads
@@ -51,11 +52,17 @@ class DaprBackground:
 
 
 async def _sidecar_error(_: Request, exc: Exception) -> Response:
-    """A call through the sidecar failed: 503 (retry later) when the sidecar is unreachable."""
+    """A call through the sidecar failed: 503 (retry later) when the sidecar is unreachable
+    or its state store refuses writes."""
     code = exc.code() if isinstance(exc, AioRpcError | DaprGrpcError) else None
     if code in (StatusCode.UNAVAILABLE, StatusCode.DEADLINE_EXCEEDED):
         body = error_body("the Dapr sidecar is unavailable; retry shortly", "unavailable")
         return json_response(body, 503, {"Retry-After": "1"})
+    details = exc.details() if isinstance(exc, AioRpcError | DaprGrpcError) else None
+    if store_refused_write(details):
+        log.warning("the state store refuses writes: %s", details)
+        message = "the state store refuses writes; nothing was written: retry shortly"
+        return json_response(error_body(message, "store-unavailable"), 503, {"Retry-After": "1"})
     log.error("sidecar call failed: %s", exc)
     return json_response(error_body(f"a Dapr call failed: {code}", "sidecar-error"), 502)
 
