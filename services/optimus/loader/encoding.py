@@ -19,7 +19,7 @@ import orjson
 from optimus.domain.dataset import is_json
 from optimus.domain.digest import EntryStats, stats_of
 from optimus.domain.errors import InvalidInput
-from optimus.domain.json_values import RawValue, exact_json_text
+from optimus.domain.json_values import RawValue, exact_json_text, parsed_value
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.loader.errors import BadRow
 from optimus.loader.mapping import ValueFormat
@@ -64,8 +64,7 @@ class EncodingRules:
         return _parsed_json if parse else _json
 
     def _text(self, value: Any) -> bytes:
-        if type(value) is RawValue:
-            value = value.value
+        value = parsed_value(value)
         if type(value) is not str:
             raise TypeError(f"value must be a string for content-type {self.content_type}")
         return value.encode()
@@ -84,7 +83,7 @@ def _json(value: Any) -> bytes:
 
 
 def _parsed_json(value: Any) -> bytes:
-    text = value.value if type(value) is RawValue else value
+    text = parsed_value(value)
     if type(text) is str:  # JSON text: kept exactly as written, once validated
         try:
             return exact_json_text(text).encode()

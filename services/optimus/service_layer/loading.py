@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from optimus.domain.errors import InvalidInput, NotFound, TooLarge
-from optimus.domain.json_values import RawValue
+from optimus.domain.json_values import parsed_value, value_bytes
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
 from optimus.service_layer.host import DatasetHost
@@ -36,9 +36,8 @@ def encode_entries(
 ) -> list[Entry]:
     """Validate a whole batch and encode every value to its stored bytes.
 
-    `items` is a body parsed by `parse_exactly`: each value is a RawValue,
-    stored as the exact JSON text the caller sent (JSON datasets), or as the string
-    it holds (other content types).
+    `items` is a body parsed by `parse_exactly`: each value is stored as the exact
+    JSON text the caller sent (JSON datasets), or as the string it holds (others).
 
     All or nothing: any bad item rejects the batch with a list of problems
     (index, key, reason), so a retry after fixing the input is clean.
@@ -87,11 +86,11 @@ def encode_entries(
         if "value" not in item:
             problems.append(_problem(index, item, "missing 'value'"))
             continue
-        value: RawValue = item["value"]
+        value = item["value"]
         if as_json:
-            data = value.data  # exactly as sent, never re-encoded
-        elif type(value.value) is str:
-            data = value.value.encode()
+            data = value_bytes(value)  # exactly as sent
+        elif type(text := parsed_value(value)) is str:
+            data = text.encode()
         else:
             problems.append(
                 _problem(
