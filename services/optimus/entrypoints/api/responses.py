@@ -12,7 +12,15 @@ import orjson
 from starlette.responses import Response
 
 from optimus.domain.dataset import Dataset
-from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound, OptimusError, TooLarge
+from optimus.domain.errors import (
+    Conflict,
+    Gone,
+    InvalidInput,
+    NotFound,
+    OptimusError,
+    TooLarge,
+    Unavailable,
+)
 from optimus.domain.version import Operation, Version
 
 JSON = "application/json"
@@ -23,6 +31,7 @@ ERROR_STATUS: dict[type[OptimusError], int] = {
     Conflict: 409,
     Gone: 410,
     TooLarge: 413,
+    Unavailable: 503,
 }
 
 

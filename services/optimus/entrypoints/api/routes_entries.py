@@ -7,7 +7,11 @@ from starlette.responses import Response
 
 from optimus.domain.errors import InvalidInput
 from optimus.entrypoints.api.openapi_errors import error_responses
-from optimus.entrypoints.api.requests import json_body, required_version_id, services
+from optimus.entrypoints.api.requests import (
+    entries_body,
+    required_version_id,
+    services,
+)
 from optimus.entrypoints.api.response_schemas import KEY_PATTERN, NAME_PATTERN, EntriesLoaded
 from optimus.entrypoints.api.responses import ack, json_response
 
@@ -65,7 +69,7 @@ async def load_dataset_entries(
     version: str | None = VersionQuery,
 ) -> Response:
     chosen = required_version_id(version_id, version)
-    return await _load(request, dataset, chosen, await json_body(request), None)
+    return await _load(request, dataset, chosen, await entries_body(request), None)
 
 
 @router.post(
@@ -91,7 +95,7 @@ async def load_table_entries(
     version: str | None = VersionQuery,
 ) -> Response:
     chosen = required_version_id(version_id, version)
-    return await _load(request, dataset, chosen, await json_body(request), table)
+    return await _load(request, dataset, chosen, await entries_body(request), table)
 
 
 @router.post(
@@ -110,7 +114,7 @@ async def load_one_entry(
     version: str | None = VersionQuery,
 ) -> Response:
     chosen = required_version_id(version_id, version)
-    body = await json_body(request)
+    body = await entries_body(request)
     if not isinstance(body, dict) or "value" not in body:
         raise InvalidInput('the body must be {"value": <value>}')
     return await _load(request, dataset, chosen, [{"key": key, "value": body["value"]}], table)
