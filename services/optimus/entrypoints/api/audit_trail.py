@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from optimus.adapters.clock import SystemClock
 from optimus.domain.audit import AuditEntry, outcome_of
+from optimus.domain.errors import InvalidInput
 from optimus.service_layer.audit import AuditLog
 
 PRINCIPAL = "optimus.principal"
@@ -34,8 +35,23 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
     return None
 
 
-def claimed_user(scope: Scope) -> str:
-    return _header(scope, b"x-optimus-user") or ANONYMOUS
+def claimed_user(scope: Scope, *, strict: bool = True) -> str:
+    """Who the x-optimus-user header says calls, as the client wrote it (UTF-8).
+
+    Header bytes that are not UTF-8 are refused (InvalidInput), or with `strict`
+    off (for the audit record of a request refused anyway) shown with replacements.
+    """
+    for name, value in scope["headers"]:
+        if name == b"x-optimus-user":
+            try:
+                return value.decode("utf-8") or ANONYMOUS
+            except UnicodeDecodeError:
+                if not strict:
+                    return value.decode("utf-8", errors="replace")
+                raise InvalidInput(
+                    "the x-optimus-user header must be UTF-8", field="x-optimus-user"
+                ) from None
+    return ANONYMOUS
 
 
 class AuditRecorder:
@@ -58,7 +74,9 @@ class AuditRecorder:
             version = parts[3]
         entry = AuditEntry(
             at=self._clock.now_ms(),
-            principal=principal.name if principal is not None else claimed_user(scope),
+            principal=principal.name
+            if principal is not None
+            else claimed_user(scope, strict=False),
             action=f"{scope['method']} {path}",
             status=status,
             outcome=outcome_of(status),

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import orjson
 
-from optimus.domain.errors import OptimusError
+from optimus.domain.errors import OptimusError, Unavailable
 from optimus.entrypoints.api.responses import JSON, error_body, error_status
 
 
@@ -35,6 +35,8 @@ def render_json_error(
 
 
 def render_error(exc: OptimusError, headers: dict[str, str] | None = None) -> Rendered:
+    if isinstance(exc, Unavailable):  # nothing was done: the same request may be sent again
+        headers = {"Retry-After": str(exc.retry_after), **(headers or {})}
     return render_json_error(error_status(exc), exc.message, exc.code, headers, **exc.details)
 
 

@@ -49,7 +49,7 @@ def read_route(path: str) -> list[str] | None:
 
 
 def _query(query: bytes) -> dict[str, list[str]]:
-    return parse_qs(query.decode("latin-1")) if query else {}
+    return parse_qs(query.decode("latin-1"), keep_blank_values=True) if query else {}
 
 
 def _version_id(query: dict[str, list[str]]) -> str | None:

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import Receive
 
 from optimus.domain.errors import InvalidInput, TooLarge
+from optimus.domain.json_values import parse_exactly
+from optimus.domain.names import require_version_id
 from optimus.entrypoints.api.json_writes import require_json_body
 from optimus.service_layer.services import Services
 
@@ -62,6 +64,14 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
     return parse_json(body)
 
 
+async def entries_body(request: Request) -> Any:
+    """A body of entries, each "value" kept as the exact JSON text sent (see json_values)."""
+    body = await read_body(request, services(request).max_request_bytes)
+    if not body.strip():
+        raise InvalidInput("the request body is empty; a JSON body is required")
+    return parse_exactly(body)
+
+
 def keys_to_read(body: bytes, query_keys: list[str] | None) -> list[object]:
     """The keys of a get-many: a JSON body [{"key": …}, …] as Optimus sends, else ?key=…"""
     if not body.strip():
@@ -74,6 +84,9 @@ def keys_to_read(body: bytes, query_keys: list[str] | None) -> list[object]:
 
 def required_version_id(version_id: str | None, version: str | None) -> str:
     """Loads name their version as ?version-id= (Optimus also documents ?version=)."""
+    for given in (version_id, version):
+        if given is not None:
+            require_version_id(given)
     chosen = version_id or version
     if not chosen:
         raise InvalidInput("the version-id query parameter is required", code="missing-version-id")

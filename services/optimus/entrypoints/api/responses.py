@@ -21,6 +21,7 @@ from optimus.domain.errors import (
     OptimusError,
     TooLarge,
     Unauthenticated,
+    Unavailable,
 )
 from optimus.domain.version import Operation, Version
 
@@ -34,6 +35,7 @@ ERROR_STATUS: dict[type[OptimusError], int] = {
     Conflict: 409,
     Gone: 410,
     TooLarge: 413,
+    Unavailable: 503,
 }
 
 

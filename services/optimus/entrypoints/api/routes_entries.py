@@ -9,7 +9,11 @@ from optimus.domain.access import Role
 from optimus.domain.errors import InvalidInput
 from optimus.entrypoints.api.access import require
 from optimus.entrypoints.api.openapi_errors import error_responses
-from optimus.entrypoints.api.requests import json_body, required_version_id, services
+from optimus.entrypoints.api.requests import (
+    entries_body,
+    required_version_id,
+    services,
+)
 from optimus.entrypoints.api.response_schemas import KEY_PATTERN, NAME_PATTERN, EntriesLoaded
 from optimus.entrypoints.api.responses import ack, json_response
 
@@ -68,7 +72,7 @@ async def load_dataset_entries(
 ) -> Response:
     require(request, Role.LOADER, dataset)
     chosen = required_version_id(version_id, version)
-    return await _load(request, dataset, chosen, await json_body(request), None)
+    return await _load(request, dataset, chosen, await entries_body(request), None)
 
 
 @router.post(
@@ -95,7 +99,7 @@ async def load_table_entries(
 ) -> Response:
     require(request, Role.LOADER, dataset)
     chosen = required_version_id(version_id, version)
-    return await _load(request, dataset, chosen, await json_body(request), table)
+    return await _load(request, dataset, chosen, await entries_body(request), table)
 
 
 @router.post(
@@ -115,7 +119,7 @@ async def load_one_entry(
 ) -> Response:
     require(request, Role.LOADER, dataset)
     chosen = required_version_id(version_id, version)
-    body = await json_body(request)
+    body = await entries_body(request)
     if not isinstance(body, dict) or "value" not in body:
         raise InvalidInput('the body must be {"value": <value>}')
     return await _load(request, dataset, chosen, [{"key": key, "value": body["value"]}], table)

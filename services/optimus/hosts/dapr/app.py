@@ -19,6 +19,7 @@ from optimus.entrypoints.api.error_mapping import ErrorMapper, Rendered, render_
 from optimus.entrypoints.api.responses import ack, error_body, json_response
 from optimus.hosts.dapr.actor import ActorServices, DatasetActor
 from optimus.hosts.dapr.actor_client import DatasetActors
+from optimus.hosts.dapr.faults import store_refused_write
 from optimus.hosts.dapr.refresher import ViewRefresher
 from optimus.hosts.dapr.version_events import deliver_version_event
 from optimus.service_layer.watching import EventFeed
@@ -56,11 +57,17 @@ class DaprBackground:
 
 
 def _sidecar_error(exc: Exception) -> Rendered:
-    """A call through the sidecar failed: 503 (retry later) when the sidecar is unreachable."""
+    """A call through the sidecar failed: 503 (retry later) when the sidecar is unreachable
+    or its state store refuses writes."""
     code = exc.code() if isinstance(exc, AioRpcError | DaprGrpcError) else None
     if code in (StatusCode.UNAVAILABLE, StatusCode.DEADLINE_EXCEEDED):
         message = "the Dapr sidecar is unavailable; retry shortly"
         return render_json_error(503, message, "unavailable", {"Retry-After": "1"})
+    details = exc.details() if isinstance(exc, AioRpcError | DaprGrpcError) else None
+    if store_refused_write(details):
+        log.warning("the state store refuses writes: %s", details)
+        message = "the state store refuses writes; nothing was written: retry shortly"
+        return render_json_error(503, message, "store-unavailable", {"Retry-After": "1"})
     log.error("sidecar call failed: %s", exc)
     return render_json_error(502, f"a Dapr call failed: {code}", "sidecar-error")
 
