@@ -17,6 +17,7 @@ from optimus.hosts.embedded.rocksdb import (
     RocksEntryStore,
     open_database,
 )
+from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
@@ -67,6 +68,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=EntryReader(host, entries),
+        diffs=VersionDiffs(host, entries),
         background=jobs,
         max_request_bytes=settings.max_request_bytes,
         close=close,
@@ -110,11 +112,13 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         actors=actors,
         refresher=ViewRefresher(host, client, names, settings.refresh_interval_s),
     )
+    cached_entries = CachingEntryStore(entries, settings.read_cache_bytes)
     return Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),
         loader=EntryLoader(host, entries, fence, settings.limits),
-        reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes)),
+        reader=EntryReader(host, cached_entries),
+        diffs=VersionDiffs(host, cached_entries),
         background=background,
         max_request_bytes=settings.max_request_bytes,
         host_routes=dapr_routes(background),

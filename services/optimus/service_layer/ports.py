@@ -16,6 +16,9 @@ from optimus.service_layer.views import ReadViews
 
 # (table, key, stored value bytes)
 Entry = tuple[str, str, bytes]
+# (key, fingerprint of its value): equal fingerprints mean equal values (a host
+# chooses its kind: the value itself, or a hash recorded when it was written).
+Fingerprinted = tuple[str, bytes | str]
 
 
 @dataclass(slots=True)
@@ -40,6 +43,12 @@ class EntryStore(Protocol):
     async def read_many(
         self, version_id: str, table: str, keys: Sequence[str]
     ) -> list[bytes | None]: ...
+
+    async def fingerprints(
+        self, dataset: str, version_id: str, table: str, after: str | None, limit: int
+    ) -> Sequence[Fingerprinted]:
+        """Up to `limit` keys of a committed version's table, in key order, strictly after
+        `after`, each with a fingerprint of its value (what a diff compares)."""
 
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         """Counts and digest of everything stored under the version."""

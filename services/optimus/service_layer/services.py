@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
 from optimus.service_layer.ports import DatasetHost
@@ -26,6 +27,7 @@ class Services:
     lifecycle: VersionLifecycle
     loader: EntryLoader
     reader: EntryReader
+    diffs: VersionDiffs
     background: BackgroundWork
     max_request_bytes: int = 64 << 20
     # Releases what the adapters hold (files, connections) once the app has stopped.
