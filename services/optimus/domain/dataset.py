@@ -73,6 +73,8 @@ class Dataset:
     created_at: int
     versions: dict[str, Version] = field(default_factory=dict)  # in sequence order
     active_version_id: str | None = None
+    # A SAVED version that readers of the candidate track get before it is published.
+    candidate_version_id: str | None = None
     next_sequence: int = 1
     revision: int = 0
     operation_log: list[Operation] = field(default_factory=list)
@@ -243,6 +245,8 @@ class Dataset:
             previous.transition(S.SAVED, at=at, by=by, reason=f"superseded by {version.id}")
         version.transition(S.PUBLISHED, at=at, by=by, reason=reason)
         self.active_version_id = version.id
+        if self.candidate_version_id == version.id:  # promoted: the tracks meet again
+            self.candidate_version_id = None
         rollback = previous is not None and version.sequence < previous.sequence
         self.operation_log.append(
             Operation("ROLLED_BACK" if rollback else "PUBLISHED", at, by, reason or version.id)
@@ -273,7 +277,35 @@ class Dataset:
                 target=str(S.DISCARDED),
             )
         version.transition(S.DISCARDED, at=at, by=by, reason=reason)
+        self._drop_candidate(version.id)
         self._emit(E.DISCARDED, version, at=at, by=by, reason=reason)
+        return True
+
+    def stage(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
+        """Make a SAVED version the candidate, replacing any other. False if it already is."""
+        version = self.version(version_id)
+        if version.status is not S.SAVED:
+            raise Conflict(
+                f"version {version_id} is {version.status}; only a SAVED version can be staged",
+                code="illegal-transition",
+                version=version_id,
+                version_status=str(version.status),
+            )
+        if self.candidate_version_id == version_id:
+            return False
+        self.candidate_version_id = version_id
+        version.operation_log.append(Operation("STAGED", at, by, reason))
+        self._emit(E.STAGED, version, at=at, by=by, reason=reason)
+        return True
+
+    def unstage(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
+        """The version is no longer the candidate. False if it was not."""
+        version = self.version(version_id)
+        if self.candidate_version_id != version_id:
+            return False
+        self.candidate_version_id = None
+        version.operation_log.append(Operation("UNSTAGED", at, by, reason))
+        self._emit(E.UNSTAGED, version, at=at, by=by, reason=reason)
         return True
 
     def record_purge(self, version_id: str, *, at: int, by: str) -> None:
@@ -300,7 +332,12 @@ class Dataset:
                 reason = f"{EVICTED}: {self.eviction_policy.type}: {keep}"
                 version.transition(S.DISCARDED, at=at, by=by, reason=reason)
                 version.discard_reason = EVICTED
+                self._drop_candidate(version.id)
                 self._emit(E.EVICTED, version, at=at, by=by, reason=reason)
+
+    def _drop_candidate(self, version_id: str) -> None:
+        if self.candidate_version_id == version_id:
+            self.candidate_version_id = None
 
     def _emit(
         self,
@@ -329,5 +366,6 @@ class Dataset:
                 counts=version.counts,
                 digest=version.digest,
                 label=version.label,
+                candidate_version_id=self.candidate_version_id,
             )
         )

@@ -89,6 +89,28 @@ class Publish:
 
 
 @dataclass(frozen=True, slots=True)
+class Stage:
+    version_id: str
+    by: str = SYSTEM
+    reason: str | None = None
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        dataset.stage(self.version_id, at=at, by=self.by, reason=self.reason)
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Unstage:
+    version_id: str
+    by: str = SYSTEM
+    reason: str | None = None
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        dataset.unstage(self.version_id, at=at, by=self.by, reason=self.reason)
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Discard:
     version_id: str
     by: str = SYSTEM
@@ -109,7 +131,17 @@ class RecordPurge:
         return dataset.version(self.version_id)
 
 
-Command = CreateVersion | BeginSave | CompleteSave | FailVersion | Publish | Discard | RecordPurge
+Command = (
+    CreateVersion
+    | BeginSave
+    | CompleteSave
+    | FailVersion
+    | Publish
+    | Stage
+    | Unstage
+    | Discard
+    | RecordPurge
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,14 @@ from optimus.domain.dataset import Dataset
 from optimus.domain.ids import new_version_id
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
 from optimus.domain.version import Version, VersionStatus
-from optimus.service_layer.commands import BeginSave, CreateVersion, Discard, Publish
+from optimus.service_layer.commands import (
+    BeginSave,
+    CreateVersion,
+    Discard,
+    Publish,
+    Stage,
+    Unstage,
+)
 from optimus.service_layer.ports import Clock, DatasetHost
 
 SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a save
@@ -89,6 +96,15 @@ class VersionLifecycle:
     async def publish(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
         dataset = await self._host.dataset_of_version(version_id)
         return await self._host.execute(dataset, Publish(version_id, by, reason))
+
+    async def stage(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
+        """Make the version the dataset's candidate: readers of the candidate track get it."""
+        dataset = await self._host.dataset_of_version(version_id)
+        return await self._host.execute(dataset, Stage(version_id, by, reason))
+
+    async def unstage(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
+        dataset = await self._host.dataset_of_version(version_id)
+        return await self._host.execute(dataset, Unstage(version_id, by, reason))
 
     async def discard(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
         dataset = await self._host.dataset_of_version(version_id)

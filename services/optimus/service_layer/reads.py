@@ -9,7 +9,13 @@ from typing import NamedTuple
 from optimus.domain.errors import InvalidInput
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.service_layer.ports import EntryStore
-from optimus.service_layer.views import DatasetView, ViewSource, refreshed_view
+from optimus.service_layer.views import (
+    DatasetView,
+    ViewSource,
+    check_track,
+    refreshed_view,
+    served_track,
+)
 
 MAX_KEYS_PER_READ = 10_000
 
@@ -18,6 +24,7 @@ class EntryRead(NamedTuple):  # a NamedTuple: made once per single-key read, che
     view: DatasetView
     version_id: str
     value: bytes | None
+    track: str | None = None  # the track that answered, when the reader asked for one
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,7 @@ class EntriesRead:
     version_id: str
     keys: Sequence[str]
     values: Sequence[bytes | None]
+    track: str | None = None
 
 
 def _check_key(key: object) -> str:
@@ -52,21 +60,34 @@ class EntryReader:
         return view
 
     async def read_one(
-        self, dataset: str, table: str, key: str, version_id: str | None = None
+        self,
+        dataset: str,
+        table: str,
+        key: str,
+        version_id: str | None = None,
+        track: str | None = None,
     ) -> EntryRead:
         # One view answers the whole request: its version is the one read from.
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
         view.check_table(table)
-        version = view.version_to_read(version_id)
+        if track is None:  # the default read, kept short
+            version = view.version_to_read(version_id)
+            return EntryRead(view, version, await self._store.read(version, table, _check_key(key)))
+        version = view.version_to_read(version_id, check_track(track))
         value = await self._store.read(version, table, _check_key(key))
-        return EntryRead(view, version, value)
+        return EntryRead(view, version, value, _track_of(view, version, version_id))
 
     async def read_many(
-        self, dataset: str, table: str, keys: Sequence[object], version_id: str | None = None
+        self,
+        dataset: str,
+        table: str,
+        keys: Sequence[object],
+        version_id: str | None = None,
+        track: str | None = None,
     ) -> EntriesRead:
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
         view.check_table(table)
-        version = view.version_to_read(version_id)
+        version = view.version_to_read(version_id, check_track(track))
         if not keys:
             raise InvalidInput("at least one key is required", code="no-keys")
         if len(keys) > MAX_KEYS_PER_READ:
@@ -76,4 +97,10 @@ class EntryReader:
             )
         checked = [_check_key(key) for key in keys]
         values = await self._store.read_many(version, table, checked)
-        return EntriesRead(view, version, checked, values)
+        track_read = None if track is None else _track_of(view, version, version_id)
+        return EntriesRead(view, version, checked, values, track_read)
+
+
+def _track_of(view: DatasetView, version: str, pinned: str | None) -> str | None:
+    # A pinned read follows no track, whatever it asked.
+    return None if pinned is not None else served_track(view, version)

@@ -13,6 +13,7 @@ from optimus.service_layer.views import DatasetView
 
 VERSION_HEADER = "x-version-id"
 ACTIVE_VERSION_HEADER = "x-active-version-id"
+TRACK_HEADER = "x-optimus-track"
 
 
 class Rendered:
@@ -29,10 +30,12 @@ class Rendered:
         self.headers = headers
 
 
-def version_headers(view: DatasetView, version_id: str) -> dict[str, str]:
+def version_headers(view: DatasetView, version_id: str, track: str | None = None) -> dict[str, str]:
     headers = {VERSION_HEADER: version_id}
     if view.active_version_id is not None:
         headers[ACTIVE_VERSION_HEADER] = view.active_version_id
+    if track is not None:
+        headers[TRACK_HEADER] = track
     return headers
 
 
@@ -42,7 +45,7 @@ def render_error(exc: OptimusError, headers: dict[str, str] | None = None) -> Re
 
 
 def render_entry(read: EntryRead, key: str) -> Rendered:
-    headers = version_headers(read.view, read.version_id)
+    headers = version_headers(read.view, read.version_id, read.track)
     if read.value is None:
         missing = NotFound(
             "key does not exist", code="key-not-found", key=key, version=read.version_id
@@ -63,4 +66,5 @@ def render_entries(read: EntriesRead) -> Rendered:
         "keys-missing": len(set(read.keys)) - len(data),
         "data": data,
     }
-    return Rendered(200, JSON, orjson.dumps(body), version_headers(read.view, read.version_id))
+    headers = version_headers(read.view, read.version_id, read.track)
+    return Rendered(200, JSON, orjson.dumps(body), headers)

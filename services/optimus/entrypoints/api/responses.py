@@ -91,6 +91,7 @@ def _version_summary(version: Version) -> dict[str, Any]:
 
 def dataset_body(dataset: Dataset) -> dict[str, Any]:
     active = dataset.active_version
+    candidate = dataset.versions.get(dataset.candidate_version_id or "")
     return {
         "name": dataset.name,
         "content-type": dataset.content_type,
@@ -99,6 +100,7 @@ def dataset_body(dataset: Dataset) -> dict[str, Any]:
         "created-at": dataset.created_at,
         "revision": dataset.revision,
         "active-version": _version_summary(active) if active else None,
+        "candidate-version": _version_summary(candidate) if candidate else None,
         "available-versions": [_version_summary(v) for v in dataset.retained_versions()],
         "operation-log": _operations(dataset.operation_log),
     }

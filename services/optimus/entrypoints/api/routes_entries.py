@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
 from optimus.domain.errors import InvalidInput
@@ -13,6 +13,7 @@ from optimus.entrypoints.api.requests import (
     read_body,
     required_version_id,
     services,
+    track_asked,
 )
 from optimus.entrypoints.api.responses import ack, json_response
 
@@ -49,6 +50,12 @@ VersionQuery = Query(None, description="Same as version-id (Optimus documents bo
 PinQuery = Query(
     None, alias="version-id", description="Read this version instead of the active one."
 )
+TrackQuery = Query(
+    None,
+    description="candidate: read the staged candidate (the active version if none is staged); "
+    "the response's x-optimus-track says which answered. Same as the x-optimus-track header.",
+)
+TrackHeader = Header(None, alias="x-optimus-track", description="Same as ?track=.")
 
 
 def _response(rendered: Rendered) -> Response:
@@ -133,9 +140,17 @@ async def load_one_entry(
     "x-version-id (the version that answered) and x-active-version-id.",
 )
 async def read_entry(
-    dataset: str, table: str, key: str, request: Request, version_id: str | None = PinQuery
+    dataset: str,
+    table: str,
+    key: str,
+    request: Request,
+    version_id: str | None = PinQuery,
+    track: str | None = TrackQuery,
+    track_header: str | None = TrackHeader,
 ) -> Response:
-    read = await services(request).reader.read_one(dataset, table, key, version_id)
+    read = await services(request).reader.read_one(
+        dataset, table, key, version_id, track_asked(track, track_header)
+    )
     return _response(render_entry(read, key))
 
 
@@ -152,8 +167,12 @@ async def read_entries(
     request: Request,
     version_id: str | None = PinQuery,
     key: list[str] | None = Query(None, description="Keys to read, when there is no body."),
+    track: str | None = TrackQuery,
+    track_header: str | None = TrackHeader,
 ) -> Response:
     body = await read_body(request, services(request).max_request_bytes)
     keys = keys_to_read(body, key)
-    read = await services(request).reader.read_many(dataset, table, keys, version_id)
+    read = await services(request).reader.read_many(
+        dataset, table, keys, version_id, track_asked(track, track_header)
+    )
     return _response(render_entries(read))
