@@ -63,12 +63,13 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         entries.close()  # its reader threads first: they use the database
         db.close()
 
+    diffs = VersionDiffs(host, entries)
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock),
+        lifecycle=VersionLifecycle(host, clock, diffs=diffs),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=EntryReader(host, entries),
-        diffs=VersionDiffs(host, entries),
+        diffs=diffs,
         background=jobs,
         max_request_bytes=settings.max_request_bytes,
         close=close,
@@ -113,12 +114,13 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         refresher=ViewRefresher(host, client, names, settings.refresh_interval_s),
     )
     cached_entries = CachingEntryStore(entries, settings.read_cache_bytes)
+    diffs = VersionDiffs(host, cached_entries)
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock),
+        lifecycle=VersionLifecycle(host, clock, diffs=diffs),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=EntryReader(host, cached_entries),
-        diffs=VersionDiffs(host, cached_entries),
+        diffs=diffs,
         background=background,
         max_request_bytes=settings.max_request_bytes,
         host_routes=dapr_routes(background),

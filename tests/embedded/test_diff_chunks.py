@@ -36,7 +36,7 @@ async def test_diff_in_small_chunks_finds_every_change(tmp_path: Path, chunk_key
     store = RocksEntryStore(db)
     try:
         host = EmbeddedHost(RocksDatasetStore(db), SystemClock(), ReadViews())
-        lifecycle = VersionLifecycle(host, SystemClock())
+        lifecycle = VersionLifecycle(host, SystemClock(), diffs=VersionDiffs(host, store))
         await lifecycle.create_dataset(
             "ds",
             TABLES,

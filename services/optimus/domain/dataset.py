@@ -11,9 +11,11 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from optimus.domain.diff import DiffSummary
 from optimus.domain.digest import EntryStats
 from optimus.domain.errors import Conflict, InvalidInput, NotFound, unknown_version
 from optimus.domain.events import EventType, VersionEvent
+from optimus.domain.gates import GateResult, PublishGates, evaluate_gates
 from optimus.domain.names import validate_name
 from optimus.domain.policies import EvictionPolicy, VerificationPolicy
 from optimus.domain.version import (
@@ -71,6 +73,7 @@ class Dataset:
     content_type: str
     eviction_policy: EvictionPolicy
     created_at: int
+    publish_gates: PublishGates | None = None
     versions: dict[str, Version] = field(default_factory=dict)  # in sequence order
     active_version_id: str | None = None
     # A SAVED version that readers of the candidate track get before it is published.
@@ -89,6 +92,7 @@ class Dataset:
         *,
         content_type: object = DEFAULT_CONTENT_TYPE,
         eviction_policy: EvictionPolicy,
+        publish_gates: PublishGates | None = None,
         at: int,
         by: str,
     ) -> Dataset:
@@ -107,6 +111,7 @@ class Dataset:
             content_type=validate_content_type(content_type),
             eviction_policy=eviction_policy,
             created_at=at,
+            publish_gates=publish_gates,
         )
         dataset.operation_log.append(Operation("CREATED", at, by))
         return dataset
@@ -124,6 +129,20 @@ class Dataset:
 
     def check_table(self, table: str) -> None:
         require_table(self.name, self.tables, table)
+
+    def gates_of(self, version: Version) -> PublishGates | None:
+        """The version's own gates, else the dataset's."""
+        return version.publish_gates or self.publish_gates
+
+    def gates_stale(self, version: Version) -> bool:
+        """True if the version's diff gates were measured against another active version."""
+        gates = self.gates_of(version)
+        return (
+            gates is not None
+            and gates.needs_diff
+            and self.active_version_id is not None
+            and (version.gates is None or version.gates.against != self.active_version_id)
+        )
 
     def check_loadable(self, version_id: str) -> Version:
         """The version accepts entries, or a precise error says why not."""
@@ -148,6 +167,7 @@ class Dataset:
         *,
         label: str | None,
         verification_policy: VerificationPolicy | None,
+        publish_gates: PublishGates | None = None,
         at: int,
         by: str,
     ) -> Version:
@@ -164,6 +184,7 @@ class Dataset:
             status=S.PREPARING,
             verification_policy=verification_policy,
             operation_log=[Operation(str(S.PREPARING), at, by)],
+            publish_gates=publish_gates,
         )
         self.next_sequence += 1
         self.versions[version_id] = version
@@ -195,8 +216,19 @@ class Dataset:
         self._emit(E.SAVING, version, at=at, by=by, reason=reason)
         return True
 
-    def complete_save(self, version_id: str, stats: EntryStats, *, at: int, by: str) -> Version:
-        """SAVING -> SAVED if every verification passes, else FAILED."""
+    def complete_save(
+        self,
+        version_id: str,
+        stats: EntryStats,
+        *,
+        at: int,
+        by: str,
+        diff: DiffSummary | None = None,
+    ) -> Version:
+        """SAVING -> SAVED if every verification passes, else FAILED.
+
+        `diff` is against the active version, if any; the publish gates are judged on it.
+        """
         version = self.version(version_id)
         if version.status is not S.SAVING:
             raise Conflict(
@@ -213,7 +245,10 @@ class Dataset:
             self._emit(E.FAILED, version, at=at, by=by, reason=failure)
             return version
         version.transition(S.SAVED, at=at, by=by)
-        self._emit(E.SAVED, version, at=at, by=by)
+        gates = self.gates_of(version)
+        if gates is not None:
+            version.gates = evaluate_gates(gates, stats.total, self.active_version_id, diff)
+        self._emit(E.SAVED, version, at=at, by=by, diff=diff)
         self._evict(at=at, by=by)
         return version
 
@@ -222,11 +257,23 @@ class Dataset:
         version.transition(S.FAILED, at=at, by=by, reason=reason)
         self._emit(E.FAILED, version, at=at, by=by, reason=reason)
 
-    def publish(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
+    def publish(
+        self,
+        version_id: str,
+        *,
+        at: int,
+        by: str,
+        reason: str | None = None,
+        force: bool = False,
+        diff: DiffSummary | None = None,
+    ) -> bool:
         """Make a SAVED version the active one; the previous one goes back to SAVED.
 
         Re-publishing an earlier SAVED version is the rollback. Publishing the
-        version that is already active changes nothing and returns False.
+        version that is already active changes nothing and returns False. A
+        version whose publish gates failed is refused unless `force` (with a
+        reason); `diff` (against the active version) re-judges gates measured
+        against an earlier active version. A rollback is never gated.
         """
         version = self.version(version_id)
         if version.id == self.active_version_id:
@@ -240,6 +287,15 @@ class Dataset:
                 target=str(S.PUBLISHED),
             )
         previous = self.active_version
+        rollback = previous is not None and version.sequence < previous.sequence
+        gates = None if rollback else self._judge_gates(version, diff, force=force, reason=reason)
+        if gates is not None:
+            version.gates = gates
+            if not gates.passed:
+                failed = ", ".join(f"{c.gate} ({c.table})" for c in gates.failed())
+                version.operation_log.append(
+                    Operation("GATES_OVERRIDDEN", at, by, f"{reason} [failed: {failed}]")
+                )
         version.transition(S.PUBLISHING, at=at, by=by, reason=reason)
         if previous is not None:
             previous.transition(S.SAVED, at=at, by=by, reason=f"superseded by {version.id}")
@@ -247,7 +303,6 @@ class Dataset:
         self.active_version_id = version.id
         if self.candidate_version_id == version.id:  # promoted: the tracks meet again
             self.candidate_version_id = None
-        rollback = previous is not None and version.sequence < previous.sequence
         self.operation_log.append(
             Operation("ROLLED_BACK" if rollback else "PUBLISHED", at, by, reason or version.id)
         )
@@ -262,6 +317,44 @@ class Dataset:
         )
         self._evict(at=at, by=by)
         return True
+
+    def _judge_gates(
+        self, version: Version, diff: DiffSummary | None, *, force: bool, reason: str | None
+    ) -> GateResult | None:
+        """The version's gate result for this publish; Conflict if it failed and is not forced.
+
+        Changes nothing: the caller records the result once the publish is sure.
+        """
+        gates = self.gates_of(version)
+        if gates is None:
+            return None
+        result = version.gates
+        if self.gates_stale(version):
+            if diff is None or diff.against != self.active_version_id:
+                raise Conflict(
+                    f"the active version of {self.name!r} changed while the publish of "
+                    f"{version.id} was judged; try again",
+                    code="active-version-changed",
+                    version=version.id,
+                )
+            result = evaluate_gates(gates, version.total_entries or 0, diff.against, diff)
+        if result is None or result.passed:
+            return result
+        if not force:
+            raise Conflict(
+                f"version {version.id} failed its publish gates; publish it with force and a "
+                "reason to override them",
+                code="publish-gates-failed",
+                version=version.id,
+                against=result.against,
+                checks=[check.to_dict() for check in result.failed()],
+            )
+        if not reason:
+            raise InvalidInput(
+                "a forced publish needs a reason (it is recorded in the operation log)",
+                code="reason-required",
+            )
+        return result
 
     def discard(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
         """Void a version that is not published. False if it was already discarded."""
@@ -348,6 +441,7 @@ class Dataset:
         by: str,
         reason: str | None = None,
         previous: str | None = None,
+        diff: DiffSummary | None = None,
     ) -> None:
         self.revision += 1
         self.events.append(
@@ -367,5 +461,6 @@ class Dataset:
                 digest=version.digest,
                 label=version.label,
                 candidate_version_id=self.candidate_version_id,
+                diff=diff.to_dict() if diff is not None else None,
             )
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Change(StrEnum):
@@ -91,7 +92,12 @@ class DiffSummary:
             total.add(counts)
         return total
 
-    def to_dict(self) -> dict[str, object]:
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> DiffSummary:
+        tables = {table: ChangeCounts(**counts) for table, counts in raw["tables"].items()}
+        return cls(raw["version"], raw["against"], tables)
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version_id,
             "against": self.against,

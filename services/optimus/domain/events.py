@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from optimus.domain.version import VersionStatus
 
@@ -50,6 +51,8 @@ class VersionEvent:
     label: str | None
     # The dataset's candidate after the change (what readers of the candidate track get).
     candidate_version_id: str | None = None
+    # Of a SAVED event: the diff against the active version, when the save computed one.
+    diff: dict[str, Any] | None = None
 
     def statuses(self) -> dict[str, VersionStatus]:
         """Every version whose status this event changed, with its new status.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from optimus.domain.errors import Conflict, Gone
+from optimus.domain.gates import GateResult, PublishGates
 from optimus.domain.policies import VerificationPolicy
 
 
@@ -72,6 +73,9 @@ class Version:
     purged: bool = False
     # EVICTED when the eviction policy discarded it; None for any other status or discard.
     discard_reason: str | None = None
+    # Gates of this version, overriding the dataset's; and how it fared against them.
+    publish_gates: PublishGates | None = None
+    gates: GateResult | None = None
 
     @property
     def total_entries(self) -> int | None:

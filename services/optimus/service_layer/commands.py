@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from optimus.domain.dataset import Dataset
+from optimus.domain.diff import DiffSummary
 from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
+from optimus.domain.gates import parse_publish_gates
 from optimus.domain.policies import parse_verification_policy
 from optimus.domain.version import Version
 
@@ -25,12 +27,14 @@ class CreateVersion:
     label: str | None = None
     verification_policy: dict[str, Any] | None = None
     by: str = SYSTEM
+    publish_gates: dict[str, Any] | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
         return dataset.create_version(
             self.version_id,
             label=self.label,
             verification_policy=parse_verification_policy(self.verification_policy),
+            publish_gates=parse_publish_gates(self.publish_gates),
             at=at,
             by=self.by,
         )
@@ -60,10 +64,13 @@ class CompleteSave:
     counts: dict[str, int]
     digest_sum: int
     by: str = SYSTEM
+    # Against the active version, when the save measured one (DiffSummary.to_dict).
+    diff: dict[str, Any] | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
         stats = EntryStats(dict(self.counts), self.digest_sum)
-        return dataset.complete_save(self.version_id, stats, at=at, by=self.by)
+        diff = DiffSummary.from_dict(self.diff) if self.diff is not None else None
+        return dataset.complete_save(self.version_id, stats, at=at, by=self.by, diff=diff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +89,15 @@ class Publish:
     version_id: str
     by: str = SYSTEM
     reason: str | None = None
+    force: bool = False
+    # Against the active version, when its gates are judged again (DiffSummary.to_dict).
+    diff: dict[str, Any] | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
-        dataset.publish(self.version_id, at=at, by=self.by, reason=self.reason)
+        diff = DiffSummary.from_dict(self.diff) if self.diff is not None else None
+        dataset.publish(
+            self.version_id, at=at, by=self.by, reason=self.reason, force=self.force, diff=diff
+        )
         return dataset.version(self.version_id)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from optimus.domain.dataset import Dataset
+from optimus.domain.gates import parse_publish_gates
 from optimus.domain.ids import new_version_id
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
 from optimus.domain.version import Version, VersionStatus
@@ -19,6 +20,7 @@ from optimus.service_layer.commands import (
     Stage,
     Unstage,
 )
+from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.ports import Clock, DatasetHost
 
 SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a save
@@ -26,10 +28,16 @@ SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a 
 
 class VersionLifecycle:
     def __init__(
-        self, host: DatasetHost, clock: Clock, new_id: Callable[[], str] = new_version_id
+        self,
+        host: DatasetHost,
+        clock: Clock,
+        *,
+        diffs: VersionDiffs,
+        new_id: Callable[[], str] = new_version_id,
     ) -> None:
         self._host = host
         self._clock = clock
+        self._diffs = diffs
         self._new_id = new_id
 
     async def create_dataset(
@@ -39,6 +47,7 @@ class VersionLifecycle:
         *,
         content_type: object,
         eviction_policy: EvictionPolicy,
+        publish_gates: object = None,
         by: str,
     ) -> Dataset:
         dataset = Dataset.create(
@@ -46,6 +55,7 @@ class VersionLifecycle:
             tables,
             content_type=content_type,
             eviction_policy=eviction_policy,
+            publish_gates=parse_publish_gates(publish_gates),
             at=self._clock.now_ms(),
             by=by,
         )
@@ -58,10 +68,12 @@ class VersionLifecycle:
         *,
         label: str | None,
         verification_policy: dict[str, Any] | None,
+        publish_gates: dict[str, Any] | None = None,
         by: str,
     ) -> Version:
         parse_verification_policy(verification_policy)  # a bad policy fails before anything
-        command = CreateVersion(self._new_id(), label, verification_policy, by)
+        parse_publish_gates(publish_gates)
+        command = CreateVersion(self._new_id(), label, verification_policy, by, publish_gates)
         return await self._host.execute(dataset, command)
 
     async def version(self, version_id: str) -> Version:
@@ -93,9 +105,20 @@ class VersionLifecycle:
             version = await self.version(version_id)
         return version
 
-    async def publish(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
-        dataset = await self._host.dataset_of_version(version_id)
-        return await self._host.execute(dataset, Publish(version_id, by, reason))
+    async def publish(
+        self, version_id: str, *, by: str, reason: str | None = None, force: bool = False
+    ) -> Version:
+        """Publish, judging the version's gates again if the active version changed since."""
+        dataset = await self._host.get(await self._host.dataset_of_version(version_id))
+        version, active = dataset.version(version_id), dataset.active_version
+        diff = None
+        if (
+            active is not None
+            and version.status is VersionStatus.SAVED
+            and dataset.gates_stale(version)
+        ):
+            diff = (await self._diffs.summary_of(dataset, version, active)).to_dict()
+        return await self._host.execute(dataset.name, Publish(version_id, by, reason, force, diff))
 
     async def stage(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
         """Make the version the dataset's candidate: readers of the candidate track get it."""

@@ -76,6 +76,10 @@ def version_body(version: Version) -> dict[str, Any]:
         body["verification-policy"] = policy.to_dict()
     if version.discard_reason is not None:
         body["discard-reason"] = version.discard_reason
+    if version.publish_gates is not None:
+        body["publish-gates"] = version.publish_gates.to_dict()
+    if version.gates is not None:
+        body["gates"] = version.gates.to_dict()
     return body
 
 
@@ -96,6 +100,7 @@ def dataset_body(dataset: Dataset) -> dict[str, Any]:
         "name": dataset.name,
         "content-type": dataset.content_type,
         "eviction-policy": dataset.eviction_policy.to_dict(),
+        "publish-gates": dataset.publish_gates.to_dict() if dataset.publish_gates else None,
         "tables": list(dataset.tables),
         "created-at": dataset.created_at,
         "revision": dataset.revision,

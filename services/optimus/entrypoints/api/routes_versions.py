@@ -13,7 +13,12 @@ from optimus.entrypoints.api.requests import (
     services,
 )
 from optimus.entrypoints.api.responses import ack, json_response, version_body
-from optimus.entrypoints.api.schemas import CreateVersionRequest, SaveRequest, TransitionRequest
+from optimus.entrypoints.api.schemas import (
+    CreateVersionRequest,
+    PublishRequest,
+    SaveRequest,
+    TransitionRequest,
+)
 
 router = APIRouter(tags=["versions"])
 
@@ -34,6 +39,7 @@ async def create_version(request: Request) -> Response:
         body.dataset,
         label=body.label,
         verification_policy=body.verification_policy,
+        publish_gates=body.publish_gates,
         by=caller(request),
     )
     return json_response(
@@ -95,13 +101,14 @@ async def save_version(version_id: str, request: Request, wait: bool = False) ->
     status_code=202,
     summary="Publish a SAVED version; re-publishing an earlier one is the rollback",
     description="The publish is atomic and complete when the call returns: every read after "
-    "it is served from this version.",
-    openapi_extra=body_schema(TransitionRequest, required=False),
+    "it is served from this version. A version whose publish gates failed is refused (409, "
+    "with the failing checks) unless the body says force, with a reason.",
+    openapi_extra=body_schema(PublishRequest, required=False),
 )
 async def publish_version(version_id: str, request: Request) -> Response:
-    body = await model_body(request, TransitionRequest, required=False)
+    body = await model_body(request, PublishRequest, required=False)
     version = await services(request).lifecycle.publish(
-        version_id, by=caller(request), reason=body.reason
+        version_id, by=caller(request), reason=body.reason, force=body.force
     )
     return json_response(
         ack("Publish complete", id=version_id, version=version_body(version)),

@@ -28,6 +28,14 @@ class CreateDatasetRequest(_Body):
         examples=[{"type": "keep-last-x-versions", "versions": 10}],
         description="How many saved versions to keep (default 10); the published one is kept.",
     )
+    publish_gates: dict[str, Any] | None = Field(
+        None,
+        alias="publish-gates",
+        examples=[{"max-removed-fraction": 0.05, "min-entries": 1000}],
+        description="Checked on save and before publish: max-added-fraction, "
+        "max-removed-fraction, max-changed-fraction (of the active version's entries, per "
+        "table and in total), min-entries, max-entries.",
+    )
 
 
 class CreateVersionRequest(_Body):
@@ -40,10 +48,24 @@ class CreateVersionRequest(_Body):
         description="Checked on save: `count` (total entries), `table-counts` "
         "({counts: {table: n}}) or `digest` (the content digest the producer computed).",
     )
+    publish_gates: dict[str, Any] | None = Field(
+        None,
+        alias="publish-gates",
+        examples=[{"max-removed-fraction": 0.05, "min-entries": 1000}],
+        description="Replaces the dataset's publish gates for this version: max-added-fraction, "
+        "max-removed-fraction, max-changed-fraction (of the active version's entries, per "
+        "table and in total), min-entries, max-entries.",
+    )
 
 
 class TransitionRequest(_Body):
     reason: str | None = Field(None, description="Why; recorded in the operation log.")
+
+
+class PublishRequest(TransitionRequest):
+    force: bool = Field(
+        False, description="Publish even though the publish gates failed (a reason is required)."
+    )
 
 
 class SaveRequest(TransitionRequest):
