@@ -15,6 +15,7 @@ from optimus.entrypoints.api import (
     routes_datasets,
     routes_diffs,
     routes_entries,
+    routes_history,
     routes_tracks,
     routes_versions,
 )
@@ -51,7 +52,14 @@ def create_fastapi(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     services.host_routes(app)
-    for module in (routes_datasets, routes_versions, routes_tracks, routes_diffs, routes_entries):
+    for module in (
+        routes_datasets,
+        routes_versions,
+        routes_tracks,
+        routes_diffs,
+        routes_history,
+        routes_entries,
+    ):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthcheck", tags=["health"], summary="200 while the service is running")
