@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from optimus import __version__
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.entrypoints.lifecycle_cli import add_lifecycle_commands
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
@@ -132,6 +133,7 @@ def _dapr_app(settings: DaprSettings) -> ASGIApp:
 
 
 cli.command()(load)
+add_lifecycle_commands(cli)
 
 
 @cli.command("loader-worker")
