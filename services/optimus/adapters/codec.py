@@ -42,6 +42,7 @@ def version_to_dict(version: Version) -> dict[str, Any]:
         "discard_reason": version.discard_reason,
         "publish_gates": version.publish_gates.to_dict() if version.publish_gates else None,
         "gates": version.gates.to_dict() if version.gates else None,
+        "schemas": version.schemas,
     }
 
 
@@ -64,6 +65,7 @@ def version_from_dict(raw: dict[str, Any]) -> Version:
         discard_reason=discard_reason,
         publish_gates=parse_publish_gates(raw.get("publish_gates")),
         gates=GateResult.from_dict(raw["gates"]) if raw.get("gates") else None,
+        schemas=raw.get("schemas") or {},
     )
 
 
@@ -77,6 +79,7 @@ def dataset_header_to_dict(dataset: Dataset) -> dict[str, Any]:
         "eviction_policy": dataset.eviction_policy.to_dict(),
         "created_at": dataset.created_at,
         "publish_gates": dataset.publish_gates.to_dict() if dataset.publish_gates else None,
+        "schemas": dataset.schemas,
         "version_ids": list(dataset.versions),
         "active_version_id": dataset.active_version_id,
         "candidate_version_id": dataset.candidate_version_id,
@@ -99,6 +102,7 @@ def dataset_from_header(raw: dict[str, Any], versions: list[dict[str, Any]]) -> 
         eviction_policy=EvictionPolicy(versions=policy["versions"], type=policy["type"]),
         created_at=raw["created_at"],
         publish_gates=parse_publish_gates(raw.get("publish_gates")),
+        schemas=raw.get("schemas") or {},
         versions={v.id: v for v in decoded},
         active_version_id=raw["active_version_id"],
         candidate_version_id=raw.get("candidate_version_id"),

@@ -18,6 +18,7 @@ from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.gates import GateResult, PublishGates, evaluate_gates
 from optimus.domain.names import validate_name
 from optimus.domain.policies import EvictionPolicy, VerificationPolicy
+from optimus.domain.schemas import TableSchemas, check_schemas
 from optimus.domain.version import (
     DEAD,
     EVICTED,
@@ -74,6 +75,8 @@ class Dataset:
     eviction_policy: EvictionPolicy
     created_at: int
     publish_gates: PublishGates | None = None
+    # JSON Schemas of some tables; a version may replace them (`Version.schemas`).
+    schemas: TableSchemas = field(default_factory=dict)
     versions: dict[str, Version] = field(default_factory=dict)  # in sequence order
     active_version_id: str | None = None
     # A SAVED version that readers of the candidate track get before it is published.
@@ -93,6 +96,7 @@ class Dataset:
         content_type: object = DEFAULT_CONTENT_TYPE,
         eviction_policy: EvictionPolicy,
         publish_gates: PublishGates | None = None,
+        schemas: object = None,
         at: int,
         by: str,
     ) -> Dataset:
@@ -105,13 +109,15 @@ class Dataset:
             validate_name("table", table)
         if len(set(tables)) != len(tables):
             raise InvalidInput("table names must be unique", field="tables")
+        content_type = validate_content_type(content_type)
         dataset = cls(
             name=name,  # type: ignore[arg-type]
             tables=tuple(tables),
-            content_type=validate_content_type(content_type),
+            content_type=content_type,
             eviction_policy=eviction_policy,
             created_at=at,
             publish_gates=publish_gates,
+            schemas=check_schemas(schemas, tables=tables, json_values=is_json(content_type)),
         )
         dataset.operation_log.append(Operation("CREATED", at, by))
         return dataset
@@ -129,6 +135,10 @@ class Dataset:
 
     def check_table(self, table: str) -> None:
         require_table(self.name, self.tables, table)
+
+    def schemas_of(self, version: Version) -> TableSchemas:
+        """The schemas entries of the version are validated against, per table."""
+        return self.schemas | version.schemas
 
     def gates_of(self, version: Version) -> PublishGates | None:
         """The version's own gates, else the dataset's."""
@@ -168,11 +178,15 @@ class Dataset:
         label: str | None,
         verification_policy: VerificationPolicy | None,
         publish_gates: PublishGates | None = None,
+        schemas: object = None,
         at: int,
         by: str,
     ) -> Version:
         if label is not None:
             validate_name("label", label)
+        replaced = check_schemas(
+            schemas, tables=self.tables, json_values=is_json(self.content_type)
+        )
         if version_id in self.versions:
             raise Conflict(f"version {version_id} already exists", version=version_id)
         version = Version(
@@ -185,6 +199,7 @@ class Dataset:
             verification_policy=verification_policy,
             operation_log=[Operation(str(S.PREPARING), at, by)],
             publish_gates=publish_gates,
+            schemas=replaced,
         )
         self.next_sequence += 1
         self.versions[version_id] = version

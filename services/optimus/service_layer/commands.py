@@ -28,6 +28,7 @@ class CreateVersion:
     verification_policy: dict[str, Any] | None = None
     by: str = SYSTEM
     publish_gates: dict[str, Any] | None = None
+    schemas: dict[str, Any] | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
         return dataset.create_version(
@@ -35,6 +36,7 @@ class CreateVersion:
             label=self.label,
             verification_policy=parse_verification_policy(self.verification_policy),
             publish_gates=parse_publish_gates(self.publish_gates),
+            schemas=self.schemas,
             at=at,
             by=self.by,
         )

@@ -22,6 +22,7 @@ from optimus.service_layer.commands import (
 )
 from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.ports import Clock, DatasetHost
+from optimus.service_layer.schemas import compiled
 
 SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a save
 
@@ -48,6 +49,7 @@ class VersionLifecycle:
         content_type: object,
         eviction_policy: EvictionPolicy,
         publish_gates: object = None,
+        schemas: object = None,
         by: str,
     ) -> Dataset:
         dataset = Dataset.create(
@@ -56,9 +58,11 @@ class VersionLifecycle:
             content_type=content_type,
             eviction_policy=eviction_policy,
             publish_gates=parse_publish_gates(publish_gates),
+            schemas=schemas,
             at=self._clock.now_ms(),
             by=by,
         )
+        compiled(dataset.schemas)  # a schema that is not valid fails before anything
         await self._host.create(dataset)
         return dataset
 
@@ -69,11 +73,16 @@ class VersionLifecycle:
         label: str | None,
         verification_policy: dict[str, Any] | None,
         publish_gates: dict[str, Any] | None = None,
+        schemas: dict[str, Any] | None = None,
         by: str,
     ) -> Version:
         parse_verification_policy(verification_policy)  # a bad policy fails before anything
         parse_publish_gates(publish_gates)
-        command = CreateVersion(self._new_id(), label, verification_policy, by, publish_gates)
+        if isinstance(schemas, dict):
+            compiled(schemas)
+        command = CreateVersion(
+            self._new_id(), label, verification_policy, by, publish_gates, schemas
+        )
         return await self._host.execute(dataset, command)
 
     async def version(self, version_id: str) -> Version:

@@ -11,9 +11,11 @@ from optimus.domain.errors import InvalidInput, TooLarge, unknown_version
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
 from optimus.service_layer.ports import Batch, DatasetHost, Entry, EntryStore, WriteFence
+from optimus.service_layer.schemas import Validators, VersionValidators, first_error
 from optimus.service_layer.views import DatasetView, current_view, refreshed_view
 
 MAX_REPORTED_PROBLEMS = 20
+MAX_REPORTED_SCHEMA_ERRORS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +30,19 @@ def _problem(index: int, item: object, reason: str) -> dict[str, Any]:
 
 
 def encode_entries(
-    view: DatasetView, items: object, *, table: str | None, limits: Limits
+    view: DatasetView,
+    items: object,
+    *,
+    table: str | None,
+    limits: Limits,
+    validators: Validators | None = None,
 ) -> list[Entry]:
     """Validate a whole batch and encode every value to its stored bytes.
 
     All or nothing: any bad item rejects the batch with a list of problems
     (index, key, reason), so a retry after fixing the input is clean.
-    `table` is the table named in the URL, or None when each item names one.
+    `table` is the table named in the URL, or None when each item names one;
+    `validators` check the values of the tables that have a JSON Schema.
     """
     if not isinstance(items, list):
         raise InvalidInput("the request body must be a JSON array of entries")
@@ -52,6 +60,7 @@ def encode_entries(
     entries: list[Entry] = []
     problems: list[dict[str, Any]] = []
     oversized: list[dict[str, Any]] = []
+    invalid: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         if type(item) is not dict:
             problems.append(_problem(index, item, "an entry must be a JSON object"))
@@ -81,6 +90,12 @@ def encode_entries(
             problems.append(_problem(index, item, "missing 'value'"))
             continue
         value = item["value"]
+        validator = validators.get(entry_table) if validators else None
+        if validator is not None:
+            error = first_error(validator, value)
+            if error is not None:
+                invalid.append({"index": index, "key": key, "message": error})
+                continue
         if as_json:
             data = dumps(value)
         elif type(value) is str:
@@ -101,6 +116,13 @@ def encode_entries(
             f"{len(problems)} of {len(items)} entries are invalid; nothing was written",
             code="invalid-entries",
             problems=problems[:MAX_REPORTED_PROBLEMS],
+        )
+    if invalid:
+        raise InvalidInput(
+            f"{len(invalid)} of {len(items)} entries do not match their table's schema; "
+            "nothing was written",
+            code="schema-violation",
+            problems=invalid[:MAX_REPORTED_SCHEMA_ERRORS],
         )
     if oversized:
         raise TooLarge(
@@ -124,6 +146,7 @@ class EntryLoader:
         self._store = store
         self._fence = fence
         self.limits = limits
+        self._validators = VersionValidators(host)
 
     async def load(
         self, dataset: str, version_id: str, items: object, *, table: str | None = None
@@ -135,7 +158,10 @@ class EntryLoader:
         if view.statuses.get(version_id) is not VersionStatus.AWAITING_ENTRIES:
             view = await refreshed_view(self._host, dataset)  # the local view may lag
             self._check_loadable(view, version_id)
-        entries = encode_entries(view, items, table=table, limits=self.limits)
+        validators = await self._validators.of(dataset, version_id)
+        entries = encode_entries(
+            view, items, table=table, limits=self.limits, validators=validators
+        )
         batch = Batch(dataset, version_id, entries)
         async with self._fence.writing(batch):
             await self._store.write(batch)

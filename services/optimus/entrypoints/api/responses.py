@@ -80,6 +80,8 @@ def version_body(version: Version) -> dict[str, Any]:
         body["publish-gates"] = version.publish_gates.to_dict()
     if version.gates is not None:
         body["gates"] = version.gates.to_dict()
+    if version.schemas:
+        body["schemas"] = version.schemas
     return body
 
 
@@ -101,6 +103,7 @@ def dataset_body(dataset: Dataset) -> dict[str, Any]:
         "content-type": dataset.content_type,
         "eviction-policy": dataset.eviction_policy.to_dict(),
         "publish-gates": dataset.publish_gates.to_dict() if dataset.publish_gates else None,
+        "schemas": dataset.schemas,
         "tables": list(dataset.tables),
         "created-at": dataset.created_at,
         "revision": dataset.revision,

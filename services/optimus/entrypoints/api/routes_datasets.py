@@ -27,6 +27,7 @@ async def create_dataset(request: Request) -> Response:
         content_type=body.content_type,
         eviction_policy=parse_eviction_policy(body.eviction_policy),
         publish_gates=body.publish_gates,
+        schemas=body.schemas,
         by=caller(request),
     )
     return json_response(

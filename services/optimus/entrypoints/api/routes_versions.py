@@ -40,6 +40,7 @@ async def create_version(request: Request) -> Response:
         label=body.label,
         verification_policy=body.verification_policy,
         publish_gates=body.publish_gates,
+        schemas=body.schemas,
         by=caller(request),
     )
     return json_response(

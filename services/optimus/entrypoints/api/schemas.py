@@ -36,6 +36,12 @@ class CreateDatasetRequest(_Body):
         "max-removed-fraction, max-changed-fraction (of the active version's entries, per "
         "table and in total), min-entries, max-entries.",
     )
+    schemas: dict[str, Any] | None = Field(
+        None,
+        examples=[{"items": {"type": "object", "required": ["score"]}}],
+        description="A JSON Schema (draft 2020-12) per table, for JSON datasets: every entry "
+        "loaded into the table is validated; a batch with an invalid entry is refused whole.",
+    )
 
 
 class CreateVersionRequest(_Body):
@@ -55,6 +61,12 @@ class CreateVersionRequest(_Body):
         description="Replaces the dataset's publish gates for this version: max-added-fraction, "
         "max-removed-fraction, max-changed-fraction (of the active version's entries, per "
         "table and in total), min-entries, max-entries.",
+    )
+    schemas: dict[str, Any] | None = Field(
+        None,
+        examples=[{"items": {"type": "object", "required": ["score"]}}],
+        description="Schemas replacing the dataset's for some tables, in this version "
+        "(schema evolution is explicit).",
     )
 
 
