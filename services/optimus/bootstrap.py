@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from optimus.adapters.clock import SystemClock
+from optimus.adapters.publish_hooks import HttpPublishHooks
 from optimus.hosts.embedded.event_log import EventLog
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
 from optimus.hosts.embedded.host import EmbeddedHost
@@ -66,7 +67,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     diffs = VersionDiffs(host, entries)
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock, diffs=diffs),
+        lifecycle=VersionLifecycle(host, clock, diffs=diffs, hooks=HttpPublishHooks()),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=EntryReader(host, entries),
         diffs=diffs,
@@ -85,6 +86,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     # Imported here: the embedded host does without the Dapr SDK, grpc and aiohttp
     # (some 30 MiB of a process that serves from local disk).
     from dapr.aio.clients import DaprClient
+    from dapr.conf import settings as dapr_settings
 
     from optimus.hosts.dapr.actor import ActorServices
     from optimus.hosts.dapr.actor_client import DatasetActors
@@ -115,9 +117,10 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     )
     cached_entries = CachingEntryStore(entries, settings.read_cache_bytes)
     diffs = VersionDiffs(host, cached_entries)
+    hooks = HttpPublishHooks(dapr_http_port=int(dapr_settings.DAPR_HTTP_PORT))
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock, diffs=diffs),
+        lifecycle=VersionLifecycle(host, clock, diffs=diffs, hooks=hooks),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=EntryReader(host, cached_entries),
         diffs=diffs,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from optimus.adapters.clock import SystemClock
+from optimus.adapters.publish_hooks import HttpPublishHooks
 from optimus.domain.digest import stats_of
 from optimus.domain.policies import EvictionPolicy
 from optimus.hosts.embedded.host import EmbeddedHost
@@ -36,7 +37,9 @@ async def test_diff_in_small_chunks_finds_every_change(tmp_path: Path, chunk_key
     store = RocksEntryStore(db)
     try:
         host = EmbeddedHost(RocksDatasetStore(db), SystemClock(), ReadViews())
-        lifecycle = VersionLifecycle(host, SystemClock(), diffs=VersionDiffs(host, store))
+        lifecycle = VersionLifecycle(
+            host, SystemClock(), diffs=VersionDiffs(host, store), hooks=HttpPublishHooks()
+        )
         await lifecycle.create_dataset(
             "ds",
             TABLES,

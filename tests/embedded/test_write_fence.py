@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from optimus.adapters.clock import SystemClock
+from optimus.adapters.publish_hooks import HttpPublishHooks
 from optimus.domain.errors import Conflict
 from optimus.domain.policies import EvictionPolicy
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
@@ -79,7 +80,9 @@ async def test_a_save_counts_every_acknowledged_batch_and_no_refused_one(
         else:
             slow = HeldBeforeTheWrite(entries, waiting, release)
             loader = EntryLoader(host, slow, fence, Limits())  # type: ignore[arg-type]
-        lifecycle = VersionLifecycle(host, clock, diffs=VersionDiffs(host, entries))
+        lifecycle = VersionLifecycle(
+            host, clock, diffs=VersionDiffs(host, entries), hooks=HttpPublishHooks()
+        )
         await lifecycle.create_dataset(
             "ds", ["t"], content_type="application/json", eviction_policy=EvictionPolicy(), by="t"
         )

@@ -8,6 +8,7 @@ from typing import Any
 from optimus.domain.dataset import Dataset
 from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.gates import GateResult, parse_publish_gates
+from optimus.domain.hooks import parse_publish_hooks
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
 from optimus.domain.version import EVICTED, Operation, Version, VersionStatus
 from optimus.service_layer import commands
@@ -80,6 +81,7 @@ def dataset_header_to_dict(dataset: Dataset) -> dict[str, Any]:
         "created_at": dataset.created_at,
         "publish_gates": dataset.publish_gates.to_dict() if dataset.publish_gates else None,
         "schemas": dataset.schemas,
+        "publish_hooks": [hook.to_dict() for hook in dataset.publish_hooks],
         "version_ids": list(dataset.versions),
         "active_version_id": dataset.active_version_id,
         "candidate_version_id": dataset.candidate_version_id,
@@ -103,6 +105,7 @@ def dataset_from_header(raw: dict[str, Any], versions: list[dict[str, Any]]) -> 
         created_at=raw["created_at"],
         publish_gates=parse_publish_gates(raw.get("publish_gates")),
         schemas=raw.get("schemas") or {},
+        publish_hooks=parse_publish_hooks(raw.get("publish_hooks")),
         versions={v.id: v for v in decoded},
         active_version_id=raw["active_version_id"],
         candidate_version_id=raw.get("candidate_version_id"),
@@ -139,6 +142,7 @@ _COMMANDS: dict[str, type[commands.Command]] = {
         commands.CompleteSave,
         commands.FailVersion,
         commands.Publish,
+        commands.RecordHookAnswers,
         commands.Stage,
         commands.Unstage,
         commands.Discard,

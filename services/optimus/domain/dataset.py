@@ -16,6 +16,7 @@ from optimus.domain.digest import EntryStats
 from optimus.domain.errors import Conflict, InvalidInput, NotFound, unknown_version
 from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.gates import GateResult, PublishGates, evaluate_gates
+from optimus.domain.hooks import HookAnswer, PublishHook
 from optimus.domain.names import validate_name
 from optimus.domain.policies import EvictionPolicy, VerificationPolicy
 from optimus.domain.schemas import TableSchemas, check_schemas
@@ -77,6 +78,8 @@ class Dataset:
     publish_gates: PublishGates | None = None
     # JSON Schemas of some tables; a version may replace them (`Version.schemas`).
     schemas: TableSchemas = field(default_factory=dict)
+    # Asked for a go/no-go before a version is published (not before a rollback).
+    publish_hooks: tuple[PublishHook, ...] = ()
     versions: dict[str, Version] = field(default_factory=dict)  # in sequence order
     active_version_id: str | None = None
     # A SAVED version that readers of the candidate track get before it is published.
@@ -97,6 +100,7 @@ class Dataset:
         eviction_policy: EvictionPolicy,
         publish_gates: PublishGates | None = None,
         schemas: object = None,
+        publish_hooks: tuple[PublishHook, ...] = (),
         at: int,
         by: str,
     ) -> Dataset:
@@ -118,6 +122,7 @@ class Dataset:
             created_at=at,
             publish_gates=publish_gates,
             schemas=check_schemas(schemas, tables=tables, json_values=is_json(content_type)),
+            publish_hooks=publish_hooks,
         )
         dataset.operation_log.append(Operation("CREATED", at, by))
         return dataset
@@ -302,7 +307,7 @@ class Dataset:
                 target=str(S.PUBLISHED),
             )
         previous = self.active_version
-        rollback = previous is not None and version.sequence < previous.sequence
+        rollback = self.is_rollback(version)
         gates = None if rollback else self._judge_gates(version, diff, force=force, reason=reason)
         if gates is not None:
             version.gates = gates
@@ -332,6 +337,22 @@ class Dataset:
         )
         self._evict(at=at, by=by)
         return True
+
+    def is_rollback(self, version: Version) -> bool:
+        """Publishing `version` would go back to an earlier one (never gated, never hooked)."""
+        active = self.active_version
+        return active is not None and version.sequence < active.sequence
+
+    def record_hook_answers(
+        self, version_id: str, answers: list[HookAnswer], *, at: int, by: str
+    ) -> None:
+        """Keep what the pre-publish hooks answered in the version's operation log."""
+        version = self.version(version_id)
+        for answer in answers:
+            line = f"{answer.hook}: {answer.decision}" + (
+                f": {answer.message}" if answer.message else ""
+            )
+            version.operation_log.append(Operation("PUBLISH_HOOK", at, by, line))
 
     def _judge_gates(
         self, version: Version, diff: DiffSummary | None, *, force: bool, reason: str | None

@@ -15,6 +15,7 @@ from optimus.domain.diff import DiffSummary
 from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
 from optimus.domain.gates import parse_publish_gates
+from optimus.domain.hooks import Decision, HookAnswer
 from optimus.domain.policies import parse_verification_policy
 from optimus.domain.version import Version
 
@@ -104,6 +105,22 @@ class Publish:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordHookAnswers:
+    version_id: str
+    # (hook target, decision, message) of each hook asked, in order.
+    answers: list[tuple[str, str, str]]
+    by: str = SYSTEM
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        answers = [
+            HookAnswer(hook, Decision(decision), message)
+            for hook, decision, message in self.answers
+        ]
+        dataset.record_hook_answers(self.version_id, answers, at=at, by=self.by)
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Stage:
     version_id: str
     by: str = SYSTEM
@@ -152,6 +169,7 @@ Command = (
     | CompleteSave
     | FailVersion
     | Publish
+    | RecordHookAnswers
     | Stage
     | Unstage
     | Discard

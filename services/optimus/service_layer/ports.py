@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
+from optimus.domain.hooks import HookAnswer, PublishHook
 from optimus.domain.version import Version
 from optimus.service_layer.commands import Command
 from optimus.service_layer.views import ReadViews
@@ -82,6 +83,13 @@ class EventListener(Protocol):
     """Told of the events of every command, once they are stored."""
 
     async def on_events(self, events: Sequence[VersionEvent]) -> None: ...
+
+
+class PublishHookCaller(Protocol):
+    """Asks a pre-publish hook for its decision."""
+
+    async def ask(self, hook: PublishHook, request: dict[str, Any]) -> HookAnswer:
+        """The hook's answer; an error, a timeout or a body that is no decision: an abort."""
 
 
 class Clock(Protocol):

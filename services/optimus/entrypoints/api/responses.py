@@ -104,6 +104,7 @@ def dataset_body(dataset: Dataset) -> dict[str, Any]:
         "eviction-policy": dataset.eviction_policy.to_dict(),
         "publish-gates": dataset.publish_gates.to_dict() if dataset.publish_gates else None,
         "schemas": dataset.schemas,
+        "publish-hooks": [hook.to_dict() for hook in dataset.publish_hooks],
         "tables": list(dataset.tables),
         "created-at": dataset.created_at,
         "revision": dataset.revision,

@@ -28,6 +28,7 @@ async def create_dataset(request: Request) -> Response:
         eviction_policy=parse_eviction_policy(body.eviction_policy),
         publish_gates=body.publish_gates,
         schemas=body.schemas,
+        publish_hooks=body.publish_hooks,
         by=caller(request),
     )
     return json_response(

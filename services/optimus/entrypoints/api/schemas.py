@@ -42,6 +42,15 @@ class CreateDatasetRequest(_Body):
         description="A JSON Schema (draft 2020-12) per table, for JSON datasets: every entry "
         "loaded into the table is validated; a batch with an invalid entry is refused whole.",
     )
+    publish_hooks: list[Any] | None = Field(
+        None,
+        alias="publish-hooks",
+        examples=[[{"url": "http://checks.internal/optimus", "timeout-ms": 2000}]],
+        description="Asked before every publish (not a rollback): each gets a POST with the "
+        "dataset, the version, the active version and the diff summary, and answers "
+        '{"decision": "proceed" | "abort" | "wait", "message": …}. An error or a timeout '
+        "is an abort. On the Dapr host a hook may be an app-id and a method instead of a url.",
+    )
 
 
 class CreateVersionRequest(_Body):
