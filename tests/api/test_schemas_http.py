@@ -95,3 +95,21 @@ def test_bad_schemas_are_refused_and_create_nothing(client: httpx.Client) -> Non
     )
     assert text.status_code == 400
     assert client.get(f"/datasets/{name}").status_code == 404
+
+
+def test_a_schema_with_its_own_definitions_and_references(api: Api, client: httpx.Client) -> None:
+    schema = {
+        "$defs": {"score": {"type": "number", "minimum": 0}},
+        "type": "object",
+        "properties": {"scores": {"type": "array", "items": {"$ref": "#/$defs/score"}}},
+    }
+    dataset = api.create_dataset(schemas={"items": schema})
+    version_id = api.create_version(dataset)
+    api.load(dataset, version_id, "items", {"a": {"scores": [1, 2]}})
+    refused = client.post(
+        f"/datasets/{dataset}/tables/items/entries",
+        params={"version-id": version_id},
+        json=[{"key": "b", "value": {"scores": [1, -2]}}],
+    )
+    assert refused.status_code == 400
+    assert refused.json()["problems"][0]["message"].endswith("(at /scores/1)")

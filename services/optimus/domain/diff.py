@@ -54,9 +54,6 @@ class RunChanges:
     changed: list[str]
     unchanged: int
 
-    def counts(self) -> ChangeCounts:
-        return ChangeCounts(len(self.added), len(self.removed), len(self.changed), self.unchanged)
-
     def keys(self, change: Change) -> list[str]:
         return {
             Change.ADDED: self.added,
@@ -75,6 +72,13 @@ def compare_run(old: Mapping[str, object], new: Mapping[str, object]) -> RunChan
         changed=changed,
         unchanged=len(both) - len(changed),
     )
+
+
+def count_run(old: Mapping[str, object], new: Mapping[str, object]) -> ChangeCounts:
+    """The counts of `compare_run`, without listing the keys (what a summary needs)."""
+    both = old.keys() & new.keys()
+    changed = sum(1 for key in both if old[key] != new[key])
+    return ChangeCounts(len(new) - len(both), len(old) - len(both), changed, len(both) - changed)
 
 
 @dataclass(slots=True)

@@ -23,8 +23,8 @@ from optimus.domain.diff import (
     Change,
     ChangeCounts,
     DiffSummary,
-    RunChanges,
     compare_run,
+    count_run,
 )
 from optimus.domain.errors import InvalidInput, NotFound, unknown_version
 from optimus.domain.version import Version, require_readable
@@ -128,8 +128,9 @@ class VersionDiffs:
 
     async def _runs(
         self, dataset: str, old_id: str, new_id: str, table: str, after: str | None
-    ) -> AsyncIterator[RunChanges]:
-        """The changes of one table in runs of ascending keys, from strictly after `after`."""
+    ) -> AsyncIterator[tuple[dict[str, object], dict[str, object]]]:
+        """One table's (old, new) {key: fingerprint} in runs of ascending keys, each run
+        complete on both sides, from strictly after `after`."""
         old = _Side(self._store, dataset, old_id, table, self._chunk_keys)
         new = _Side(self._store, dataset, new_id, table, self._chunk_keys)
         while True:
@@ -139,7 +140,7 @@ class VersionDiffs:
             # Keys up to the smallest last key of a side not yet done are complete on both sides.
             open_lasts = [side.last for side in (old, new) if not side.done]
             bound = min(open_lasts) if open_lasts else None  # type: ignore[type-var]
-            yield compare_run(old.take_through(bound), new.take_through(bound))
+            yield old.take_through(bound), new.take_through(bound)
             if old.done and new.done and not old.pending and not new.pending:
                 return
 
@@ -152,8 +153,8 @@ class VersionDiffs:
         summary = DiffSummary(new.id, old.id)
         for table in dataset.tables:
             counts = summary.tables[table] = ChangeCounts()
-            async for run in self._runs(dataset.name, old.id, new.id, table, None):
-                counts.add(run.counts())
+            async for old_run, new_run in self._runs(dataset.name, old.id, new.id, table, None):
+                counts.add(count_run(old_run, new_run))
         return summary
 
     async def page(
@@ -178,7 +179,8 @@ class VersionDiffs:
             if name < start_table:
                 continue
             resume = after if name == start_table else None
-            async for run in self._runs(dataset.name, old.id, new.id, name, resume):
+            async for old_run, new_run in self._runs(dataset.name, old.id, new.id, name, resume):
+                run = compare_run(old_run, new_run)
                 listed = sorted((key, kind) for kind in kinds for key in run.keys(kind))
                 found.extend((name, key, kind) for key, kind in listed)
                 if len(found) > size:

@@ -11,7 +11,7 @@ from optimus.domain.errors import InvalidInput, TooLarge, unknown_version
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
 from optimus.service_layer.ports import Batch, DatasetHost, Entry, EntryStore, WriteFence
-from optimus.service_layer.schemas import Validators, VersionValidators, first_error
+from optimus.service_layer.schemas import Validators, VersionValidators
 from optimus.service_layer.views import DatasetView, current_view, refreshed_view
 
 MAX_REPORTED_PROBLEMS = 20
@@ -60,7 +60,8 @@ def encode_entries(
     entries: list[Entry] = []
     problems: list[dict[str, Any]] = []
     oversized: list[dict[str, Any]] = []
-    invalid: list[dict[str, Any]] = []
+    # Per table with a schema: the indexes and values of its entries, validated together.
+    checked: dict[str, tuple[list[int], list[Any]]] = {}
     for index, item in enumerate(items):
         if type(item) is not dict:
             problems.append(_problem(index, item, "an entry must be a JSON object"))
@@ -90,12 +91,10 @@ def encode_entries(
             problems.append(_problem(index, item, "missing 'value'"))
             continue
         value = item["value"]
-        validator = validators.get(entry_table) if validators else None
-        if validator is not None:
-            error = first_error(validator, value)
-            if error is not None:
-                invalid.append({"index": index, "key": key, "message": error})
-                continue
+        if validators and entry_table in validators:
+            checked.setdefault(entry_table, ([], []))
+            checked[entry_table][0].append(index)
+            checked[entry_table][1].append(value)
         if as_json:
             data = dumps(value)
         elif type(value) is str:
@@ -117,7 +116,13 @@ def encode_entries(
             code="invalid-entries",
             problems=problems[:MAX_REPORTED_PROBLEMS],
         )
+    invalid = [
+        {"index": indexes[i], "key": items[indexes[i]]["key"], "message": error}
+        for table, (indexes, values) in checked.items()
+        for i, error in validators[table].errors(values)  # type: ignore[index]
+    ]
     if invalid:
+        invalid.sort(key=lambda problem: problem["index"])
         raise InvalidInput(
             f"{len(invalid)} of {len(items)} entries do not match their table's schema; "
             "nothing was written",
