@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optimus.adapters.clock import SystemClock
+from optimus.adapters.publish_hooks import HttpPublishHooks
 from optimus.hosts.embedded.audit_file import AuditFile
 from optimus.hosts.embedded.event_log import EventLog
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
@@ -22,6 +23,7 @@ from optimus.hosts.embedded.rocksdb import (
     open_database,
 )
 from optimus.service_layer.audit import AuditLog
+from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
@@ -108,9 +110,10 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         db.close()
         audit.close()
 
+    diffs = VersionDiffs(host, entries)
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock),
+        lifecycle=VersionLifecycle(host, clock, diffs=diffs, hooks=HttpPublishHooks()),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=reader,
         background=_with_grpc(
@@ -118,6 +121,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         ),
         authenticator=settings.authenticator,
         audit=AuditLog(audit),
+        diffs=diffs,
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         close=close,
@@ -133,6 +137,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     # Imported here: the embedded host does without the Dapr SDK, grpc and aiohttp
     # (some 30 MiB of a process that serves from local disk).
     from dapr.aio.clients import DaprClient
+    from dapr.conf import settings as dapr_settings
 
     from optimus.hosts.dapr.actor import ActorServices
     from optimus.hosts.dapr.actor_client import DatasetActors
@@ -172,10 +177,13 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     # With a gRPC app channel, the sidecar delivers events over gRPC (grpc_callbacks.py).
     callbacks = VersionEventCallbacks(names, refresher, feed)
     installers = [callbacks.install] if settings.grpc_app_channel else []
-    reader = EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes))
+    cached_entries = CachingEntryStore(entries, settings.read_cache_bytes)
+    reader = EntryReader(host, cached_entries)
+    diffs = VersionDiffs(host, cached_entries)
+    hooks = HttpPublishHooks(dapr_http_port=int(dapr_settings.DAPR_HTTP_PORT))
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock),
+        lifecycle=VersionLifecycle(host, clock, diffs=diffs, hooks=hooks),
         loader=EntryLoader(host, entries, fence, settings.limits),
         reader=reader,
         background=_with_grpc(
@@ -189,6 +197,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         ),
         authenticator=settings.authenticator,
         audit=AuditLog(DaprAuditStore(client, names)),
+        diffs=diffs,
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         host_routes=dapr_routes(background, feed),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -60,5 +61,31 @@ def test_walkthrough_load_and_client_snippets(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "{'scores': [1, 2]} ['item001', 'item002']"
+    finally:
+        server.stop()
+
+
+def test_before_you_publish_walkthrough(tmp_path: Path) -> None:
+    server = OptimusServer(tmp_path / "data").start()
+    try:
+        address = f"127.0.0.1:{server.port}"
+        shell = block("Before you publish", "bash").replace("localhost:8888", address)
+        shell = shell.replace(".venv/bin/optimus ", f"{sys.executable} -m optimus ")
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", shell],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=os.environ | {"OPTIMUS_URL": f"http://{address}/v1"},
+        )
+        assert done.returncode == 0, done.stderr
+        out = done.stdout
+        assert "(total)  1      1        1        1" in out
+        assert '"code":"publish-gates-failed"' in out
+        assert "x-optimus-track: candidate" in out
+        assert out.count("\n2\n") == 1 and "\n20\n" in out  # the canary's and everyone's
+        assert "published" in out
+        assert "(absent)" in out
     finally:
         server.stop()

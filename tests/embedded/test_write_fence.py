@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 
 from optimus.adapters.clock import SystemClock
+from optimus.adapters.publish_hooks import HttpPublishHooks
 from optimus.domain.errors import Conflict
 from optimus.domain.policies import EvictionPolicy
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
 from optimus.hosts.embedded.host import EmbeddedHost
 from optimus.hosts.embedded.rocksdb import RocksDatasetStore, RocksEntryStore, open_database
+from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.jobs import LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
@@ -78,7 +80,9 @@ async def test_a_save_counts_every_acknowledged_batch_and_no_refused_one(
         else:
             slow = HeldBeforeTheWrite(entries, waiting, release)
             loader = EntryLoader(host, slow, fence, Limits())  # type: ignore[arg-type]
-        lifecycle = VersionLifecycle(host, clock)
+        lifecycle = VersionLifecycle(
+            host, clock, diffs=VersionDiffs(host, entries), hooks=HttpPublishHooks()
+        )
         await lifecycle.create_dataset(
             "ds", ["t"], content_type="application/json", eviction_policy=EvictionPolicy(), by="t"
         )

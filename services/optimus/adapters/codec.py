@@ -8,6 +8,8 @@ from typing import Any
 
 from optimus.domain.dataset import Dataset
 from optimus.domain.events import EventType, VersionEvent
+from optimus.domain.gates import GateResult, parse_publish_gates
+from optimus.domain.hooks import parse_publish_hooks
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
 from optimus.domain.version import EVICTED, Operation, Version, VersionStatus
 from optimus.service_layer import commands
@@ -40,6 +42,9 @@ def version_to_dict(version: Version) -> dict[str, Any]:
         "operation_log": [_operation_to_dict(op) for op in version.operation_log],
         "purged": version.purged,
         "discard_reason": version.discard_reason,
+        "publish_gates": version.publish_gates.to_dict() if version.publish_gates else None,
+        "gates": version.gates.to_dict() if version.gates else None,
+        "schemas": version.schemas,
     }
 
 
@@ -60,6 +65,9 @@ def version_from_dict(raw: dict[str, Any]) -> Version:
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
         purged=raw["purged"],
         discard_reason=discard_reason,
+        publish_gates=parse_publish_gates(raw.get("publish_gates")),
+        gates=GateResult.from_dict(raw["gates"]) if raw.get("gates") else None,
+        schemas=raw.get("schemas") or {},
     )
 
 
@@ -72,8 +80,12 @@ def dataset_header_to_dict(dataset: Dataset) -> dict[str, Any]:
         "content_type": dataset.content_type,
         "eviction_policy": dataset.eviction_policy.to_dict(),
         "created_at": dataset.created_at,
+        "publish_gates": dataset.publish_gates.to_dict() if dataset.publish_gates else None,
+        "schemas": dataset.schemas,
+        "publish_hooks": [hook.to_dict() for hook in dataset.publish_hooks],
         "version_ids": list(dataset.versions),
         "active_version_id": dataset.active_version_id,
+        "candidate_version_id": dataset.candidate_version_id,
         "next_sequence": dataset.next_sequence,
         "revision": dataset.revision,
         "operation_log": [_operation_to_dict(op) for op in dataset.operation_log],
@@ -93,8 +105,12 @@ def dataset_from_header(raw: dict[str, Any], versions: list[dict[str, Any]]) -> 
         content_type=raw["content_type"],
         eviction_policy=EvictionPolicy(versions=policy["versions"], type=policy["type"]),
         created_at=raw["created_at"],
+        publish_gates=parse_publish_gates(raw.get("publish_gates")),
+        schemas=raw.get("schemas") or {},
+        publish_hooks=parse_publish_hooks(raw.get("publish_hooks")),
         versions={v.id: v for v in decoded},
         active_version_id=raw["active_version_id"],
+        candidate_version_id=raw.get("candidate_version_id"),
         next_sequence=raw["next_sequence"],
         revision=raw["revision"],
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],

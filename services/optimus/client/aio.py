@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -78,10 +78,23 @@ class AsyncOptimusClient:
     # Reads
 
     async def get(
-        self, dataset: str, table: str, key: str, *, version_id: str | None = None
+        self,
+        dataset: str,
+        table: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        track: str | None = None,
     ) -> Any:
-        """The value of `key` (decoded: JSON, or text); KeyNotFound if the version has none."""
+        """The value of `key` (decoded: JSON, or text); KeyNotFound if the version has none.
+
+        `track="candidate"` reads the staged candidate (the active version if none is).
+        """
         reads = self._reads
+        if track is not None:  # the candidate pointer is not kept here: ask each time
+            asked_at = reads.pointers.clock()
+            response = await self._send(calls.entry(dataset, table, key, version_id, track))
+            return reads.settle_one(dataset, table, key, response, asked_at)
         target = reads.target(dataset, version_id)
         value = reads.cached_one(target, table, key)
         if value is not NOT_CACHED:
@@ -94,13 +107,23 @@ class AsyncOptimusClient:
         return reads.settle_one(dataset, table, key, response, asked_at)
 
     async def get_many(
-        self, dataset: str, table: str, keys: Iterable[str], *, version_id: str | None = None
+        self,
+        dataset: str,
+        table: str,
+        keys: Iterable[str],
+        *,
+        version_id: str | None = None,
+        track: str | None = None,
     ) -> Entries:
-        """Many keys, all from one version."""
+        """Many keys, all from one version (of `track`, as for `get`)."""
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             raise ValueError("get_many needs at least one key")
         reads = self._reads
+        if track is not None:
+            asked_at = reads.pointers.clock()
+            response = await self._send(calls.entries(dataset, table, wanted, version_id, track))
+            return reads.settle_many(dataset, table, wanted, response, asked_at)
         target = reads.target(dataset, version_id)
         values, missing, unknown = {}, [], wanted
         if target is not None:
@@ -149,6 +172,36 @@ class AsyncOptimusClient:
     async def version(self, version_id: str) -> Version:
         return Version.from_json(calls.json_of(await self._send(calls.version(version_id))))
 
+    async def history(self, dataset: str, table: str, key: str) -> list[dict[str, Any]]:
+        """The key in every retained version, in sequence order (`present`, `value`, …)."""
+        body = calls.json_of(await self._send(calls.history(dataset, table, key)))
+        return body["versions"]
+
+    async def diff(self, version_id: str, *, against: str | None = None) -> dict[str, Any]:
+        """Counts of added, removed, changed and unchanged keys against `against` (default:
+        the active version), under "tables" and "total"."""
+        return calls.json_of(await self._send(calls.diff(version_id, against)))
+
+    async def diff_entries(
+        self,
+        version_id: str,
+        *,
+        against: str | None = None,
+        table: str | None = None,
+        change: str | None = None,
+        page_size: int = 1000,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every changed key ({table, key, change, old, new}), page after page."""
+        cursor = None
+        while True:
+            call = calls.diff_entries(version_id, against, table, change, cursor, page_size)
+            page = calls.json_of(await self._send(call))
+            for entry in page["entries"]:
+                yield entry
+            cursor = page["cursor"]
+            if cursor is None:
+                return
+
     # Administration
 
     async def create_dataset(
@@ -158,8 +211,9 @@ class AsyncOptimusClient:
         *,
         content_type: str | None = None,
         eviction_policy: Mapping[str, Any] | None = None,
+        publish_gates: Mapping[str, Any] | None = None,
     ) -> None:
-        call = calls.create_dataset(name, tables, content_type, eviction_policy)
+        call = calls.create_dataset(name, tables, content_type, eviction_policy, publish_gates)
         calls.checked(await self._send(call))
 
     async def create_version(
@@ -205,8 +259,27 @@ class AsyncOptimusClient:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 1.0)
 
-    async def publish(self, version_id: str, *, reason: str | None = None) -> Version:
-        body = calls.json_of(await self._send(calls.transition(version_id, "publish", reason)))
+    async def publish(
+        self, version_id: str, *, reason: str | None = None, force: bool = False
+    ) -> Version:
+        """Publish; `force` (with a reason) overrides failed publish gates."""
+        if force and not reason:
+            raise ValueError("a forced publish needs a reason")
+        call = (
+            calls.forced_publish(version_id, reason)  # type: ignore[arg-type]
+            if force
+            else calls.transition(version_id, "publish", reason)
+        )
+        body = calls.json_of(await self._send(call))
+        return Version.from_json(body["version"])
+
+    async def stage(self, version_id: str, *, reason: str | None = None) -> Version:
+        """Make a SAVED version the candidate: readers with track="candidate" get it."""
+        body = calls.json_of(await self._send(calls.transition(version_id, "stage", reason)))
+        return Version.from_json(body["version"])
+
+    async def unstage(self, version_id: str, *, reason: str | None = None) -> Version:
+        body = calls.json_of(await self._send(calls.transition(version_id, "unstage", reason)))
         return Version.from_json(body["version"])
 
     async def discard(self, version_id: str, *, reason: str | None = None) -> Version:

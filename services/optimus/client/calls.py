@@ -50,16 +50,55 @@ def _reason(reason: str | None) -> bytes | None:
     return _json({"reason": reason}) if reason is not None else None
 
 
-def entry(dataset: str, table: str, key: str, version_id: str | None) -> Call:
-    path = f"datasets/{_segment(dataset)}/tables/{_segment(table)}/entries/{_segment(key)}"
-    return Call("GET", path, _pin(version_id) or None)
+def _track(track: str | None) -> list[tuple[str, str]]:
+    return [("track", track)] if track is not None else []
 
 
-def entries(dataset: str, table: str, keys: Sequence[str], version_id: str | None) -> Call:
+def _entry_path(dataset: str, table: str, key: str) -> str:
+    return f"datasets/{_segment(dataset)}/tables/{_segment(table)}/entries/{_segment(key)}"
+
+
+def entry(
+    dataset: str, table: str, key: str, version_id: str | None, track: str | None = None
+) -> Call:
+    return Call("GET", _entry_path(dataset, table, key), _pin(version_id) + _track(track) or None)
+
+
+def entries(
+    dataset: str,
+    table: str,
+    keys: Sequence[str],
+    version_id: str | None,
+    track: str | None = None,
+) -> Call:
     path = f"datasets/{_segment(dataset)}/tables/{_segment(table)}/entries"
+    params = _pin(version_id) + _track(track)
     if sum(len(key) + 5 for key in keys) <= MAX_QUERY_KEYS_CHARS:
-        return Call("GET", path, _pin(version_id) + [("key", key) for key in keys])
-    return Call("GET", path, _pin(version_id) or None, _json([{"key": key} for key in keys]))
+        return Call("GET", path, params + [("key", key) for key in keys])
+    return Call("GET", path, params or None, _json([{"key": key} for key in keys]))
+
+
+def history(dataset: str, table: str, key: str) -> Call:
+    return Call("GET", _entry_path(dataset, table, key) + "/history")
+
+
+def diff(version_id: str, against: str | None) -> Call:
+    params = [("against", against)] if against is not None else None
+    return Call("GET", f"versions/{_segment(version_id)}/diff", params)
+
+
+def diff_entries(
+    version_id: str,
+    against: str | None,
+    table: str | None,
+    change: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Call:
+    named = {"against": against, "table": table, "change": change, "cursor": cursor}
+    params = [(name, value) for name, value in named.items() if value is not None]
+    params.append(("limit", str(limit)))
+    return Call("GET", f"versions/{_segment(version_id)}/diff/entries", params)
 
 
 def datasets() -> Call:
@@ -75,12 +114,15 @@ def create_dataset(
     tables: Sequence[str],
     content_type: str | None,
     eviction_policy: Mapping[str, Any] | None,
+    publish_gates: Mapping[str, Any] | None = None,
 ) -> Call:
     body: dict[str, Any] = {"name": name, "tables": list(tables)}
     if content_type is not None:
         body["content-type"] = content_type
     if eviction_policy is not None:
         body["eviction-policy"] = dict(eviction_policy)
+    if publish_gates is not None:
+        body["publish-gates"] = dict(publish_gates)
     return Call("POST", "datasets", body=_json(body))
 
 
@@ -109,8 +151,14 @@ def load_entries(dataset: str, version_id: str, body: bytes) -> Call:
 
 
 def transition(version_id: str, action: str, reason: str | None) -> Call:
-    """publish or discard."""
+    """publish, stage, unstage or discard."""
     return Call("POST", f"versions/{_segment(version_id)}/{action}", body=_reason(reason))
+
+
+def forced_publish(version_id: str, reason: str) -> Call:
+    """A publish that overrides failed publish gates (the reason is recorded)."""
+    body = _json({"force": True, "reason": reason})
+    return Call("POST", f"versions/{_segment(version_id)}/publish", body=body)
 
 
 def save(

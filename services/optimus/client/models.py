@@ -82,14 +82,21 @@ class Dataset:
     active_version: VersionSummary | None
     available_versions: list[VersionSummary]
     raw: dict[str, Any] = field(repr=False, compare=False)
+    # The staged version that readers of the candidate track get, if any.
+    candidate_version: VersionSummary | None = None
 
     @property
     def active_version_id(self) -> str | None:
         return self.active_version.id if self.active_version else None
 
+    @property
+    def candidate_version_id(self) -> str | None:
+        return self.candidate_version.id if self.candidate_version else None
+
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Dataset:
         active = body.get("active-version")
+        candidate = body.get("candidate-version")
         return cls(
             name=body["name"],
             tables=list(body["tables"]),
@@ -100,6 +107,7 @@ class Dataset:
                 VersionSummary.from_json(v) for v in body.get("available-versions", [])
             ],
             raw=body,
+            candidate_version=VersionSummary.from_json(candidate) if candidate else None,
         )
 
 

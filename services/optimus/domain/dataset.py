@@ -12,12 +12,16 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from optimus.domain.bounds import MAX_OPEN_VERSIONS, MAX_TABLES, check_reason, check_who
+from optimus.domain.diff import DiffSummary
 from optimus.domain.digest import EntryStats
 from optimus.domain.errors import Conflict, InvalidInput, NotFound, unknown_version
 from optimus.domain.events import EventType, VersionEvent
+from optimus.domain.gates import GateResult, PublishGates, evaluate_gates
+from optimus.domain.hooks import HookAnswer, PublishHook
 from optimus.domain.masking import parse_masking
 from optimus.domain.names import validate_name
 from optimus.domain.policies import EvictionPolicy, VerificationPolicy
+from optimus.domain.schemas import TableSchemas, check_schemas
 from optimus.domain.version import (
     DEAD,
     EVICTED,
@@ -73,8 +77,15 @@ class Dataset:
     content_type: str
     eviction_policy: EvictionPolicy
     created_at: int
+    publish_gates: PublishGates | None = None
+    # JSON Schemas of some tables; a version may replace them (`Version.schemas`).
+    schemas: TableSchemas = field(default_factory=dict)
+    # Asked for a go/no-go before a version is published (not before a rollback).
+    publish_hooks: tuple[PublishHook, ...] = ()
     versions: dict[str, Version] = field(default_factory=dict)  # in sequence order
     active_version_id: str | None = None
+    # A SAVED version that readers of the candidate track get before it is published.
+    candidate_version_id: str | None = None
     next_sequence: int = 1
     revision: int = 0
     operation_log: list[Operation] = field(default_factory=list)
@@ -92,6 +103,9 @@ class Dataset:
         content_type: object = DEFAULT_CONTENT_TYPE,
         eviction_policy: EvictionPolicy,
         masking: object = None,
+        publish_gates: PublishGates | None = None,
+        schemas: object = None,
+        publish_hooks: tuple[PublishHook, ...] = (),
         at: int,
         by: str,
     ) -> Dataset:
@@ -113,6 +127,9 @@ class Dataset:
             eviction_policy=eviction_policy,
             created_at=at,
             masking=parse_masking(masking, tuple(tables), is_json(content_type)),
+            publish_gates=publish_gates,
+            schemas=check_schemas(schemas, tables=tables, json_values=is_json(content_type)),
+            publish_hooks=publish_hooks,
         )
         dataset.operation_log.append(Operation("CREATED", at, by))
         return dataset
@@ -130,6 +147,24 @@ class Dataset:
 
     def check_table(self, table: str) -> None:
         require_table(self.name, self.tables, table)
+
+    def schemas_of(self, version: Version) -> TableSchemas:
+        """The schemas entries of the version are validated against, per table."""
+        return self.schemas | version.schemas
+
+    def gates_of(self, version: Version) -> PublishGates | None:
+        """The version's own gates, else the dataset's."""
+        return version.publish_gates or self.publish_gates
+
+    def gates_stale(self, version: Version) -> bool:
+        """True if the version's diff gates were measured against another active version."""
+        gates = self.gates_of(version)
+        return (
+            gates is not None
+            and gates.needs_diff
+            and self.active_version_id is not None
+            and (version.gates is None or version.gates.against != self.active_version_id)
+        )
 
     def check_loadable(self, version_id: str) -> Version:
         """The version accepts entries, or a precise error says why not."""
@@ -154,12 +189,17 @@ class Dataset:
         *,
         label: str | None,
         verification_policy: VerificationPolicy | None,
+        publish_gates: PublishGates | None = None,
+        schemas: object = None,
         at: int,
         by: str,
     ) -> Version:
         if label is not None:
             validate_name("label", label)
         check_who(by)
+        replaced = check_schemas(
+            schemas, tables=self.tables, json_values=is_json(self.content_type)
+        )
         if version_id in self.versions:
             raise Conflict(f"version {version_id} already exists", version=version_id)
         open_versions = sum(1 for v in self.versions.values() if v.status in OPEN)
@@ -179,6 +219,8 @@ class Dataset:
             status=S.PREPARING,
             verification_policy=verification_policy,
             operation_log=[Operation(str(S.PREPARING), at, by)],
+            publish_gates=publish_gates,
+            schemas=replaced,
         )
         self.next_sequence += 1
         self.versions[version_id] = version
@@ -212,8 +254,19 @@ class Dataset:
         self._emit(E.SAVING, version, at=at, by=by, reason=reason)
         return True
 
-    def complete_save(self, version_id: str, stats: EntryStats, *, at: int, by: str) -> Version:
-        """SAVING -> SAVED if every verification passes, else FAILED."""
+    def complete_save(
+        self,
+        version_id: str,
+        stats: EntryStats,
+        *,
+        at: int,
+        by: str,
+        diff: DiffSummary | None = None,
+    ) -> Version:
+        """SAVING -> SAVED if every verification passes, else FAILED.
+
+        `diff` is against the active version, if any; the publish gates are judged on it.
+        """
         version = self.version(version_id)
         if version.status is not S.SAVING:
             raise Conflict(
@@ -230,7 +283,10 @@ class Dataset:
             self._emit(E.FAILED, version, at=at, by=by, reason=failure)
             return version
         version.transition(S.SAVED, at=at, by=by)
-        self._emit(E.SAVED, version, at=at, by=by)
+        gates = self.gates_of(version)
+        if gates is not None:
+            version.gates = evaluate_gates(gates, stats.total, self.active_version_id, diff)
+        self._emit(E.SAVED, version, at=at, by=by, diff=diff)
         self._evict(at=at, by=by)
         return version
 
@@ -239,11 +295,23 @@ class Dataset:
         version.transition(S.FAILED, at=at, by=by, reason=reason)
         self._emit(E.FAILED, version, at=at, by=by, reason=reason)
 
-    def publish(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
+    def publish(
+        self,
+        version_id: str,
+        *,
+        at: int,
+        by: str,
+        reason: str | None = None,
+        force: bool = False,
+        diff: DiffSummary | None = None,
+    ) -> bool:
         """Make a SAVED version the active one; the previous one goes back to SAVED.
 
         Re-publishing an earlier SAVED version is the rollback. Publishing the
-        version that is already active changes nothing and returns False.
+        version that is already active changes nothing and returns False. A
+        version whose publish gates failed is refused unless `force` (with a
+        reason); `diff` (against the active version) re-judges gates measured
+        against an earlier active version. A rollback is never gated.
         """
         check_who(by)
         check_reason(reason)
@@ -259,12 +327,22 @@ class Dataset:
                 target=str(S.PUBLISHED),
             )
         previous = self.active_version
+        rollback = self.is_rollback(version)
+        gates = None if rollback else self._judge_gates(version, diff, force=force, reason=reason)
+        if gates is not None:
+            version.gates = gates
+            if not gates.passed:
+                failed = ", ".join(f"{c.gate} ({c.table})" for c in gates.failed())
+                version.operation_log.append(
+                    Operation("GATES_OVERRIDDEN", at, by, f"{reason} [failed: {failed}]")
+                )
         version.transition(S.PUBLISHING, at=at, by=by, reason=reason)
         if previous is not None:
             previous.transition(S.SAVED, at=at, by=by, reason=f"superseded by {version.id}")
         version.transition(S.PUBLISHED, at=at, by=by, reason=reason)
         self.active_version_id = version.id
-        rollback = previous is not None and version.sequence < previous.sequence
+        if self.candidate_version_id == version.id:  # promoted: the tracks meet again
+            self.candidate_version_id = None
         self.operation_log.append(
             Operation("ROLLED_BACK" if rollback else "PUBLISHED", at, by, reason or version.id)
         )
@@ -279,6 +357,60 @@ class Dataset:
         )
         self._evict(at=at, by=by)
         return True
+
+    def is_rollback(self, version: Version) -> bool:
+        """Publishing `version` would go back to an earlier one (never gated, never hooked)."""
+        active = self.active_version
+        return active is not None and version.sequence < active.sequence
+
+    def record_hook_answers(
+        self, version_id: str, answers: list[HookAnswer], *, at: int, by: str
+    ) -> None:
+        """Keep what the pre-publish hooks answered in the version's operation log."""
+        version = self.version(version_id)
+        for answer in answers:
+            line = f"{answer.hook}: {answer.decision}" + (
+                f": {answer.message}" if answer.message else ""
+            )
+            version.operation_log.append(Operation("PUBLISH_HOOK", at, by, line))
+
+    def _judge_gates(
+        self, version: Version, diff: DiffSummary | None, *, force: bool, reason: str | None
+    ) -> GateResult | None:
+        """The version's gate result for this publish; Conflict if it failed and is not forced.
+
+        Changes nothing: the caller records the result once the publish is sure.
+        """
+        gates = self.gates_of(version)
+        if gates is None:
+            return None
+        result = version.gates
+        if self.gates_stale(version):
+            if diff is None or diff.against != self.active_version_id:
+                raise Conflict(
+                    f"the active version of {self.name!r} changed while the publish of "
+                    f"{version.id} was judged; try again",
+                    code="active-version-changed",
+                    version=version.id,
+                )
+            result = evaluate_gates(gates, version.total_entries or 0, diff.against, diff)
+        if result is None or result.passed:
+            return result
+        if not force:
+            raise Conflict(
+                f"version {version.id} failed its publish gates; publish it with force and a "
+                "reason to override them",
+                code="publish-gates-failed",
+                version=version.id,
+                against=result.against,
+                checks=[check.to_dict() for check in result.failed()],
+            )
+        if not reason:
+            raise InvalidInput(
+                "a forced publish needs a reason (it is recorded in the operation log)",
+                code="reason-required",
+            )
+        return result
 
     def discard(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
         """Void a version that is not published. False if it was already discarded."""
@@ -296,7 +428,35 @@ class Dataset:
                 target=str(S.DISCARDED),
             )
         version.transition(S.DISCARDED, at=at, by=by, reason=reason)
+        self._drop_candidate(version.id)
         self._emit(E.DISCARDED, version, at=at, by=by, reason=reason)
+        return True
+
+    def stage(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
+        """Make a SAVED version the candidate, replacing any other. False if it already is."""
+        version = self.version(version_id)
+        if version.status is not S.SAVED:
+            raise Conflict(
+                f"version {version_id} is {version.status}; only a SAVED version can be staged",
+                code="illegal-transition",
+                version=version_id,
+                version_status=str(version.status),
+            )
+        if self.candidate_version_id == version_id:
+            return False
+        self.candidate_version_id = version_id
+        version.operation_log.append(Operation("STAGED", at, by, reason))
+        self._emit(E.STAGED, version, at=at, by=by, reason=reason)
+        return True
+
+    def unstage(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
+        """The version is no longer the candidate. False if it was not."""
+        version = self.version(version_id)
+        if self.candidate_version_id != version_id:
+            return False
+        self.candidate_version_id = None
+        version.operation_log.append(Operation("UNSTAGED", at, by, reason))
+        self._emit(E.UNSTAGED, version, at=at, by=by, reason=reason)
         return True
 
     def record_purge(self, version_id: str, *, at: int, by: str) -> None:
@@ -323,7 +483,12 @@ class Dataset:
                 reason = f"{EVICTED}: {self.eviction_policy.type}: {keep}"
                 version.transition(S.DISCARDED, at=at, by=by, reason=reason)
                 version.discard_reason = EVICTED
+                self._drop_candidate(version.id)
                 self._emit(E.EVICTED, version, at=at, by=by, reason=reason)
+
+    def _drop_candidate(self, version_id: str) -> None:
+        if self.candidate_version_id == version_id:
+            self.candidate_version_id = None
 
     def _emit(
         self,
@@ -334,6 +499,7 @@ class Dataset:
         by: str,
         reason: str | None = None,
         previous: str | None = None,
+        diff: DiffSummary | None = None,
     ) -> None:
         self.revision += 1
         self.events.append(
@@ -352,5 +518,7 @@ class Dataset:
                 counts=version.counts,
                 digest=version.digest,
                 label=version.label,
+                candidate_version_id=self.candidate_version_id,
+                diff=diff.to_dict() if diff is not None else None,
             )
         )

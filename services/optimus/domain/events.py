@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from optimus.domain.version import VersionStatus
 
@@ -19,6 +20,9 @@ class EventType(StrEnum):
     DISCARDED = "discarded"
     # Discarded by the eviction policy (its status is DISCARDED).
     EVICTED = "evicted"
+    # Made the dataset's candidate (canary readers get it), or no longer the candidate.
+    STAGED = "staged"
+    UNSTAGED = "unstaged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,10 @@ class VersionEvent:
     counts: dict[str, int] | None
     digest: str | None
     label: str | None
+    # The dataset's candidate after the change (what readers of the candidate track get).
+    candidate_version_id: str | None = None
+    # Of a SAVED event: the diff against the active version, when the save computed one.
+    diff: dict[str, Any] | None = None
 
     def statuses(self) -> dict[str, VersionStatus]:
         """Every version whose status this event changed, with its new status.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from optimus.domain.errors import Conflict, Gone
+from optimus.domain.gates import GateResult, PublishGates
 from optimus.domain.policies import VerificationPolicy
 
 
@@ -74,6 +76,11 @@ class Version:
     purged: bool = False
     # EVICTED when the eviction policy discarded it; None for any other status or discard.
     discard_reason: str | None = None
+    # Gates of this version, overriding the dataset's; and how it fared against them.
+    publish_gates: PublishGates | None = None
+    gates: GateResult | None = None
+    # Schemas replacing the dataset's for some tables, in this version (schema evolution).
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def total_entries(self) -> int | None:

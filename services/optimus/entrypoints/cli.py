@@ -18,6 +18,7 @@ from optimus.entrypoints.api.host_guard import ANY_HOST, HostGuard, default_allo
 from optimus.entrypoints.cli_audit import audit
 from optimus.entrypoints.cli_auth import serve_authenticator, tokens
 from optimus.entrypoints.http_protocol import GuardedHttpToolsProtocol
+from optimus.entrypoints.lifecycle_cli import add_lifecycle_commands
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
@@ -213,6 +214,7 @@ def _dapr_app(settings: DaprSettings) -> ASGIApp:
 cli.command()(load)
 cli.add_typer(tokens, name="token")
 cli.add_typer(audit, name="audit")
+add_lifecycle_commands(cli)
 
 
 @cli.command("loader-worker")

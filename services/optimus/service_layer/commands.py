@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from optimus.domain.dataset import Dataset
+from optimus.domain.diff import DiffSummary
 from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
+from optimus.domain.gates import parse_publish_gates
+from optimus.domain.hooks import Decision, HookAnswer
 from optimus.domain.policies import parse_verification_policy
 from optimus.domain.version import Version
 
@@ -25,12 +28,16 @@ class CreateVersion:
     label: str | None = None
     verification_policy: dict[str, Any] | None = None
     by: str = SYSTEM
+    publish_gates: dict[str, Any] | None = None
+    schemas: dict[str, Any] | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
         return dataset.create_version(
             self.version_id,
             label=self.label,
             verification_policy=parse_verification_policy(self.verification_policy),
+            publish_gates=parse_publish_gates(self.publish_gates),
+            schemas=self.schemas,
             at=at,
             by=self.by,
         )
@@ -60,10 +67,13 @@ class CompleteSave:
     counts: dict[str, int]
     digest_sum: int
     by: str = SYSTEM
+    # Against the active version, when the save measured one (DiffSummary.to_dict).
+    diff: dict[str, Any] | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
         stats = EntryStats(dict(self.counts), self.digest_sum)
-        return dataset.complete_save(self.version_id, stats, at=at, by=self.by)
+        diff = DiffSummary.from_dict(self.diff) if self.diff is not None else None
+        return dataset.complete_save(self.version_id, stats, at=at, by=self.by, diff=diff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +92,53 @@ class Publish:
     version_id: str
     by: str = SYSTEM
     reason: str | None = None
+    force: bool = False
+    # Against the active version, when its gates are judged again (DiffSummary.to_dict).
+    diff: dict[str, Any] | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
-        dataset.publish(self.version_id, at=at, by=self.by, reason=self.reason)
+        diff = DiffSummary.from_dict(self.diff) if self.diff is not None else None
+        dataset.publish(
+            self.version_id, at=at, by=self.by, reason=self.reason, force=self.force, diff=diff
+        )
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHookAnswers:
+    version_id: str
+    # (hook target, decision, message) of each hook asked, in order.
+    answers: list[tuple[str, str, str]]
+    by: str = SYSTEM
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        answers = [
+            HookAnswer(hook, Decision(decision), message)
+            for hook, decision, message in self.answers
+        ]
+        dataset.record_hook_answers(self.version_id, answers, at=at, by=self.by)
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    version_id: str
+    by: str = SYSTEM
+    reason: str | None = None
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        dataset.stage(self.version_id, at=at, by=self.by, reason=self.reason)
+        return dataset.version(self.version_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Unstage:
+    version_id: str
+    by: str = SYSTEM
+    reason: str | None = None
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        dataset.unstage(self.version_id, at=at, by=self.by, reason=self.reason)
         return dataset.version(self.version_id)
 
 
@@ -109,7 +163,18 @@ class RecordPurge:
         return dataset.version(self.version_id)
 
 
-Command = CreateVersion | BeginSave | CompleteSave | FailVersion | Publish | Discard | RecordPurge
+Command = (
+    CreateVersion
+    | BeginSave
+    | CompleteSave
+    | FailVersion
+    | Publish
+    | RecordHookAnswers
+    | Stage
+    | Unstage
+    | Discard
+    | RecordPurge
+)
 
 
 @dataclass(frozen=True, slots=True)

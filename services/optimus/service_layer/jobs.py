@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from optimus.domain.dataset import Dataset
 from optimus.domain.errors import OptimusError
 from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.version import DEAD
 from optimus.service_layer.commands import CompleteSave, FailVersion, RecordPurge
+from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.ports import DatasetHost, EntryStore, WriteFence
 
 log = logging.getLogger(__name__)
@@ -49,7 +52,8 @@ class LifecycleJobs:
         dataset = await self.host.get(dataset_name)
         if await self.fence.drained(dataset_name, version_id):
             stats = await self.entries.stats(dataset_name, version_id, dataset.tables)
-            command = CompleteSave(version_id, stats.counts, stats.digest_sum)
+            diff = await self._diff_for_gates(dataset, version_id)
+            command = CompleteSave(version_id, stats.counts, stats.digest_sum, diff=diff)
         else:
             reason = "a batch was still being written when the save began; load it again"
             command = FailVersion(version_id, reason)
@@ -57,6 +61,15 @@ class LifecycleJobs:
             await self.host.execute(dataset_name, command)
         except OptimusError as exc:  # e.g. discarded while it was saving
             log.info("save of %s ended: %s", version_id, exc.message)
+
+    async def _diff_for_gates(self, dataset: Dataset, version_id: str) -> dict[str, Any] | None:
+        """The diff against the active version, if the version's publish gates need one."""
+        version, active = dataset.version(version_id), dataset.active_version
+        gates = dataset.gates_of(version)
+        if active is None or gates is None or not gates.needs_diff:
+            return None
+        summary = await VersionDiffs(self.host, self.entries).summary_of(dataset, version, active)
+        return summary.to_dict()
 
     async def purge_dead_versions(self, dataset_name: str, *, now: int, grace_ms: int) -> list[str]:
         """Delete the entries of the dataset's dead versions that died at least `grace_ms` ago.

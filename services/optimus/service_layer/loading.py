@@ -10,9 +10,11 @@ from optimus.domain.json_values import parsed_value, value_bytes
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
 from optimus.service_layer.ports import Batch, DatasetHost, Entry, EntryStore, WriteFence
+from optimus.service_layer.schemas import Validators, VersionValidators
 from optimus.service_layer.views import DatasetView, current_view, refreshed_view
 
 MAX_REPORTED_PROBLEMS = 20
+MAX_REPORTED_SCHEMA_ERRORS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,12 @@ def _problem(index: int, item: object, reason: str) -> dict[str, Any]:
 
 
 def encode_entries(
-    view: DatasetView, items: object, *, table: str | None, limits: Limits
+    view: DatasetView,
+    items: object,
+    *,
+    table: str | None,
+    limits: Limits,
+    validators: Validators | None = None,
 ) -> list[Entry]:
     """Validate a whole batch and encode every value to its stored bytes.
 
@@ -36,7 +43,8 @@ def encode_entries(
 
     All or nothing: any bad item rejects the batch with a list of problems
     (index, key, reason), so a retry after fixing the input is clean.
-    `table` is the table named in the URL, or None when each item names one.
+    `table` is the table named in the URL, or None when each item names one;
+    `validators` check the values of the tables that have a JSON Schema.
     """
     if not isinstance(items, list):
         raise InvalidInput("the request body must be a JSON array of entries")
@@ -53,6 +61,8 @@ def encode_entries(
     entries: list[Entry] = []
     problems: list[dict[str, Any]] = []
     oversized: list[dict[str, Any]] = []
+    # Per table with a schema: the indexes and values of its entries, validated together.
+    checked: dict[str, tuple[list[int], list[Any]]] = {}
     for index, item in enumerate(items):
         if type(item) is not dict:
             problems.append(_problem(index, item, "an entry must be a JSON object"))
@@ -82,6 +92,10 @@ def encode_entries(
             problems.append(_problem(index, item, "missing 'value'"))
             continue
         value = item["value"]
+        if validators and entry_table in validators:
+            checked.setdefault(entry_table, ([], []))
+            checked[entry_table][0].append(index)
+            checked[entry_table][1].append(value)
         if as_json:
             data = value_bytes(value)  # exactly as sent
         elif type(text := parsed_value(value)) is str:
@@ -102,6 +116,19 @@ def encode_entries(
             f"{len(problems)} of {len(items)} entries are invalid; nothing was written",
             code="invalid-entries",
             problems=problems[:MAX_REPORTED_PROBLEMS],
+        )
+    invalid = [
+        {"index": indexes[i], "key": items[indexes[i]]["key"], "message": error}
+        for table, (indexes, values) in checked.items()
+        for i, error in validators[table].errors(values)  # type: ignore[index]
+    ]
+    if invalid:
+        invalid.sort(key=lambda problem: problem["index"])
+        raise InvalidInput(
+            f"{len(invalid)} of {len(items)} entries do not match their table's schema; "
+            "nothing was written",
+            code="schema-violation",
+            problems=invalid[:MAX_REPORTED_SCHEMA_ERRORS],
         )
     if oversized:
         raise TooLarge(
@@ -146,6 +173,7 @@ class EntryLoader:
         self._store = store
         self._fence = fence
         self.limits = limits
+        self._validators = VersionValidators(host)
 
     async def load(
         self, dataset: str, version_id: str, items: object, *, table: str | None = None
@@ -157,7 +185,10 @@ class EntryLoader:
         if view.statuses.get(version_id) is not VersionStatus.AWAITING_ENTRIES:
             view = await refreshed_view(self._host, dataset)  # the local view may lag
             self._check_loadable(view, version_id)
-        entries = encode_entries(view, items, table=table, limits=self.limits)
+        validators = await self._validators.of(dataset, version_id)
+        entries = encode_entries(
+            view, items, table=table, limits=self.limits, validators=validators
+        )
         batch = Batch(dataset, version_id, entries)
         async with self._fence.writing(batch):
             await self._store.write(batch)

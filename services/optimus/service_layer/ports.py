@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from optimus.domain.access import Principal
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
+from optimus.domain.hooks import HookAnswer, PublishHook
 from optimus.domain.version import Version
 from optimus.service_layer.commands import Command, Outcome
 from optimus.service_layer.views import ReadViews
 
 # (table, key, stored value bytes)
 Entry = tuple[str, str, bytes]
+# (key, fingerprint of its value): equal fingerprints mean equal values (a host
+# chooses its kind: the value itself, or a hash recorded when it was written).
+Fingerprinted = tuple[str, bytes | str]
 
 
 @dataclass(slots=True)
@@ -54,6 +58,12 @@ class EntryStore(Protocol):
     async def read_many(
         self, version_id: str, table: str, keys: Sequence[str]
     ) -> list[bytes | None]: ...
+
+    async def fingerprints(
+        self, dataset: str, version_id: str, table: str, after: str | None, limit: int
+    ) -> Sequence[Fingerprinted]:
+        """Up to `limit` keys of a committed version's table, in key order, strictly after
+        `after`, each with a fingerprint of its value (what a diff compares)."""
 
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         """Counts and digest of everything stored under the version."""
@@ -103,6 +113,13 @@ class TokenVerifier(Protocol):
     """Who an `Authorization` header names; Unauthenticated if no valid token does."""
 
     def principal(self, authorization: str | None) -> Principal: ...
+
+
+class PublishHookCaller(Protocol):
+    """Asks a pre-publish hook for its decision."""
+
+    async def ask(self, hook: PublishHook, request: dict[str, Any]) -> HookAnswer:
+        """The hook's answer; an error, a timeout or a body that is no decision: an abort."""
 
 
 class Clock(Protocol):

@@ -11,7 +11,13 @@ from optimus.domain.errors import InvalidInput
 from optimus.domain.masking import masked
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.service_layer.ports import EntryPage, EntryStore, ScanPosition
-from optimus.service_layer.views import DatasetView, ViewSource, refreshed_view
+from optimus.service_layer.views import (
+    DatasetView,
+    ViewSource,
+    check_track,
+    refreshed_view,
+    served_track,
+)
 
 MAX_KEYS_PER_READ = 10_000
 MAX_PAGE_SIZE = 10_000
@@ -21,6 +27,7 @@ class EntryRead(NamedTuple):  # a NamedTuple: made once per single-key read, che
     view: DatasetView
     version_id: str
     value: bytes | None
+    track: str | None = None  # the track that answered, when the reader asked for one
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,7 @@ class EntriesRead:
     version_id: str
     keys: Sequence[str]
     values: Sequence[bytes | None]
+    track: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +87,27 @@ class EntryReader:
         return view
 
     async def read_one(
-        self, dataset: str, table: str, key: str, version_id: str | None, reader: Principal | None
+        self,
+        dataset: str,
+        table: str,
+        key: str,
+        version_id: str | None,
+        reader: Principal | None,
+        track: str | None = None,
     ) -> EntryRead:
         # One view answers the whole request: its version is the one read from.
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
         view.check_table(table)
-        version = view.version_to_read(version_id)
+        if track is None:  # the default read, kept short
+            version = view.version_to_read(version_id)
+            answered = None
+        else:
+            version = view.version_to_read(version_id, check_track(track))
+            answered = _track_of(view, version, version_id)
         value = await self._store.read(version, table, _check_key(key))
         if value is not None and view.masking and (paths := _masked_fields(view, table, reader)):
             value = masked(value, paths)
-        return EntryRead(view, version, value)
+        return EntryRead(view, version, value, answered)
 
     async def read_many(
         self,
@@ -97,10 +116,11 @@ class EntryReader:
         keys: Sequence[object],
         version_id: str | None,
         reader: Principal | None,
+        track: str | None = None,
     ) -> EntriesRead:
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
         view.check_table(table)
-        version = view.version_to_read(version_id)
+        version = view.version_to_read(version_id, check_track(track))
         if not keys:
             raise InvalidInput("at least one key is required", code="no-keys")
         if len(keys) > MAX_KEYS_PER_READ:
@@ -110,9 +130,9 @@ class EntryReader:
             )
         checked = [_check_key(key) for key in keys]
         values = await self._store.read_many(version, table, checked)
-        if paths := _masked_fields(view, table, reader):
-            values = [None if v is None else masked(v, paths) for v in values]
-        return EntriesRead(view, version, checked, values)
+        values = masked_values(view, table, values, reader)
+        answered = None if track is None else _track_of(view, version, version_id)
+        return EntriesRead(view, version, checked, values, answered)
 
     async def scan(
         self,
@@ -142,6 +162,16 @@ class EntryReader:
         return VersionScan(view, version, pages)
 
 
+def masked_values(
+    view: DatasetView, table: str, values: Sequence[bytes | None], reader: Principal | None
+) -> list[bytes | None]:
+    """`values` of the table as this reader may see them (for reads that fetch their own)."""
+    paths = _masked_fields(view, table, reader)
+    if not paths:
+        return list(values)
+    return [None if v is None else masked(v, paths) for v in values]
+
+
 async def _masked_pages(
     pages: AsyncIterator[EntryPage], view: DatasetView, reader: Principal | None
 ) -> AsyncIterator[EntryPage]:
@@ -150,3 +180,8 @@ async def _masked_pages(
         if paths:
             page = EntryPage(page.table, page.keys, [masked(v, paths) for v in page.values])
         yield page
+
+
+def _track_of(view: DatasetView, version: str, pinned: str | None) -> str | None:
+    # A pinned read follows no track, whatever it asked.
+    return None if pinned is not None else served_track(view, version)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from optimus.service_layer.audit import AuditLog
+from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
 from optimus.service_layer.ports import DatasetHost, TokenVerifier
@@ -43,6 +44,7 @@ class Services:
     lifecycle: VersionLifecycle
     loader: EntryLoader
     reader: EntryReader
+    diffs: VersionDiffs
     background: BackgroundWork
     audit: AuditLog
     max_request_bytes: int = 64 << 20

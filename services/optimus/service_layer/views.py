@@ -12,11 +12,16 @@ from types import MappingProxyType
 from typing import Protocol
 
 from optimus.domain.dataset import Dataset, is_json, require_table
-from optimus.domain.errors import NotFound
+from optimus.domain.errors import InvalidInput, NotFound
 from optimus.domain.events import VersionEvent
 from optimus.domain.masking import Masking, split_paths
 from optimus.domain.names import require_version_id
 from optimus.domain.version import VersionStatus, require_readable
+
+# Tracks a reader may follow: the active (published) version, or the staged candidate.
+ACTIVE = "active"
+CANDIDATE = "candidate"
+TRACKS = (ACTIVE, CANDIDATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,7 @@ class DatasetView:
     statuses: Mapping[str, VersionStatus]
     # table -> masked field paths; empty for most datasets (their reads skip masking)
     masking: Masking
+    candidate_version_id: str | None = None
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetView:
@@ -42,22 +48,26 @@ class DatasetView:
             revision=dataset.revision,
             statuses=MappingProxyType({v.id: v.status for v in dataset.versions.values()}),
             masking=MappingProxyType(split_paths(dataset.masking)),
+            candidate_version_id=dataset.candidate_version_id,
         )
 
     def advanced(self, events: Sequence[VersionEvent]) -> DatasetView | None:
         """This view moved on by the dataset's next events; None if one is missing (a gap)."""
         statuses = dict(self.statuses)
-        active, revision = self.active_version_id, self.revision
+        active, candidate = self.active_version_id, self.candidate_version_id
+        revision = self.revision
         for event in events:
             if event.revision <= revision:  # seen already
                 continue
             if event.revision != revision + 1:
                 return None
             statuses.update(event.statuses())
-            active, revision = event.active_version_id, event.revision
+            active, candidate = event.active_version_id, event.candidate_version_id
+            revision = event.revision
         return replace(
             self,
             active_version_id=active,
+            candidate_version_id=candidate,
             revision=revision,
             statuses=MappingProxyType(statuses),
         )
@@ -65,9 +75,14 @@ class DatasetView:
     def check_table(self, table: str) -> None:
         require_table(self.name, self.tables, table)
 
-    def version_to_read(self, version_id: str | None) -> str:
-        """The version a read is answered from: the pinned one, or the active one."""
+    def version_to_read(self, version_id: str | None, track: str | None = None) -> str:
+        """The version a read is answered from: the pinned one, else the track's.
+
+        The candidate track falls back to the active version when nothing is staged.
+        """
         if version_id is None:
+            if track == CANDIDATE and self.candidate_version_id is not None:
+                return self.candidate_version_id
             if self.active_version_id is None:
                 raise NotFound(
                     f"dataset {self.name!r} has no published version",
@@ -84,6 +99,20 @@ class DatasetView:
             )
         require_readable(version_id, status)
         return version_id
+
+
+def check_track(track: object) -> str | None:
+    """The track a reader asked for (None: the default, active), or a precise error."""
+    if track is None or track in TRACKS:
+        return track  # type: ignore[return-value]
+    raise InvalidInput(
+        f"track must be one of {', '.join(TRACKS)}", code="invalid-track", track=track
+    )
+
+
+def served_track(view: DatasetView, version_id: str) -> str:
+    """Which track answered a read that asked for one (`candidate`, or `active` on a fallback)."""
+    return CANDIDATE if version_id == view.candidate_version_id else ACTIVE
 
 
 class ReadViews:

@@ -13,6 +13,7 @@ from fastapi import Request
 from optimus.domain.access import Principal, Role
 from optimus.domain.errors import forbidden
 from optimus.entrypoints.api.audit_trail import PRINCIPAL, TARGET_DATASET, claimed_user
+from optimus.entrypoints.api.requests import services
 
 
 def principal(request: Request) -> Principal | None:
@@ -41,3 +42,10 @@ def require(request: Request, role: Role, dataset: str) -> None:
 def may(request: Request, role: Role, dataset: str) -> bool:
     found = principal(request)
     return found is None or found.may(role, dataset)
+
+
+async def require_on_version(request: Request, role: Role, version_id: str) -> str:
+    """Forbidden unless the caller holds `role` on the version's dataset; the dataset's name."""
+    dataset = await services(request).host.dataset_of_version(version_id)
+    require(request, role, dataset)
+    return dataset

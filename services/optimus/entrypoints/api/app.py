@@ -15,7 +15,15 @@ from starlette.types import ASGIApp
 
 from optimus import __version__
 from optimus.adapters.clock import SystemClock
-from optimus.entrypoints.api import routes_audit, routes_datasets, routes_entries, routes_versions
+from optimus.entrypoints.api import (
+    routes_audit,
+    routes_datasets,
+    routes_diffs,
+    routes_entries,
+    routes_history,
+    routes_tracks,
+    routes_versions,
+)
 from optimus.entrypoints.api.allowed_methods import allowed_methods
 from optimus.entrypoints.api.audit_trail import AuditRecorder, AuditTrail
 from optimus.entrypoints.api.authentication import Authenticate
@@ -65,7 +73,15 @@ def create_fastapi(services: Services) -> FastAPI:
     install_openapi(app)
     # The host's own routes and error kinds (the Dapr host's actor, events, sidecar errors).
     services.host_routes(app)
-    for module in (routes_datasets, routes_versions, routes_entries, routes_audit):
+    for module in (
+        routes_datasets,
+        routes_versions,
+        routes_tracks,
+        routes_diffs,
+        routes_history,
+        routes_entries,
+        routes_audit,
+    ):
         app.include_router(module.router, prefix="/v1")
 
     @app.get(

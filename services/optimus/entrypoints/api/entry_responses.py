@@ -14,6 +14,7 @@ from optimus.service_layer.views import DatasetView
 
 VERSION_HEADER = "x-version-id"
 ACTIVE_VERSION_HEADER = "x-active-version-id"
+TRACK_HEADER = "x-optimus-track"
 
 # Stored values are served as they were given, with the dataset's content type: a
 # browser must neither sniff them nor run them as a page.
@@ -28,7 +29,9 @@ UNPINNED_CACHE = "no-cache"
 ERROR_HEADERS = {**ENTRY_SECURITY_HEADERS, "cache-control": UNPINNED_CACHE}
 
 
-def version_headers(view: DatasetView, version_id: str, *, pinned: bool) -> dict[str, str]:
+def version_headers(
+    view: DatasetView, version_id: str, *, pinned: bool, track: str | None = None
+) -> dict[str, str]:
     headers = {
         VERSION_HEADER: version_id,
         "cache-control": PINNED_CACHE if pinned else UNPINNED_CACHE,
@@ -36,11 +39,13 @@ def version_headers(view: DatasetView, version_id: str, *, pinned: bool) -> dict
     }
     if view.active_version_id is not None:
         headers[ACTIVE_VERSION_HEADER] = view.active_version_id
+    if track is not None:
+        headers[TRACK_HEADER] = track
     return headers
 
 
 def render_entry(read: EntryRead, key: str, *, pinned: bool) -> Rendered:
-    headers = version_headers(read.view, read.version_id, pinned=pinned)
+    headers = version_headers(read.view, read.version_id, pinned=pinned, track=read.track)
     if read.value is None:
         missing = NotFound(
             "key does not exist", code="key-not-found", key=key, version=read.version_id
@@ -61,5 +66,5 @@ def render_entries(read: EntriesRead, *, pinned: bool) -> Rendered:
         "keys-missing": len(set(read.keys)) - len(data),
         "data": data,
     }
-    headers = version_headers(read.view, read.version_id, pinned=pinned)
+    headers = version_headers(read.view, read.version_id, pinned=pinned, track=read.track)
     return Rendered(200, JSON, orjson.dumps(body), headers)

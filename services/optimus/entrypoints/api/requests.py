@@ -82,6 +82,11 @@ def keys_to_read(body: bytes, query_keys: list[str] | None) -> list[object]:
     return [item.get("key") for item in items]
 
 
+def track_asked(query_track: str | None, header_track: str | None) -> str | None:
+    """The track a reader follows: ?track= if given, else the x-optimus-track header."""
+    return query_track if query_track is not None else header_track
+
+
 def required_version_id(version_id: str | None, version: str | None) -> str:
     """Loads name their version as ?version-id= (Optimus also documents ?version=)."""
     for given in (version_id, version):

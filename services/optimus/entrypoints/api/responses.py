@@ -84,6 +84,12 @@ def version_body(version: Version) -> dict[str, Any]:
         body["verification-policy"] = policy.to_dict()
     if version.discard_reason is not None:
         body["discard-reason"] = version.discard_reason
+    if version.publish_gates is not None:
+        body["publish-gates"] = version.publish_gates.to_dict()
+    if version.gates is not None:
+        body["gates"] = version.gates.to_dict()
+    if version.schemas:
+        body["schemas"] = version.schemas
     return body
 
 
@@ -99,15 +105,20 @@ def _version_summary(version: Version) -> dict[str, Any]:
 
 def dataset_body(dataset: Dataset) -> dict[str, Any]:
     active = dataset.active_version
+    candidate = dataset.versions.get(dataset.candidate_version_id or "")
     return {
         "name": dataset.name,
         "content-type": dataset.content_type,
         "eviction-policy": dataset.eviction_policy.to_dict(),
+        "publish-gates": dataset.publish_gates.to_dict() if dataset.publish_gates else None,
+        "schemas": dataset.schemas,
+        "publish-hooks": [hook.to_dict() for hook in dataset.publish_hooks],
         "tables": list(dataset.tables),
         "masking": dataset.masking,
         "created-at": dataset.created_at,
         "revision": dataset.revision,
         "active-version": _version_summary(active) if active else None,
+        "candidate-version": _version_summary(candidate) if candidate else None,
         "available-versions": [_version_summary(v) for v in dataset.retained_versions()],
         "operation-log": _operations(dataset.operation_log),
     }

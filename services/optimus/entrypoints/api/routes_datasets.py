@@ -34,6 +34,9 @@ async def create_dataset(request: Request) -> Response:
         content_type=body.content_type,
         eviction_policy=parse_eviction_policy(body.eviction_policy),
         masking=body.masking,
+        publish_gates=body.publish_gates,
+        schemas=body.schemas,
+        publish_hooks=body.publish_hooks,
         by=caller(request),
     )
     return json_response(

@@ -7,25 +7,23 @@ from starlette.responses import Response
 
 from optimus.domain.access import Role
 from optimus.domain.version import Version, VersionStatus
-from optimus.entrypoints.api.access import caller, may, require
+from optimus.entrypoints.api.access import caller, may, require, require_on_version
 from optimus.entrypoints.api.openapi_errors import error_responses
 from optimus.entrypoints.api.requests import body_schema, model_body, services
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN, VersionAck, VersionBody
 from optimus.entrypoints.api.responses import ack, json_response, version_body
-from optimus.entrypoints.api.schemas import CreateVersionRequest, SaveRequest, TransitionRequest
+from optimus.entrypoints.api.schemas import (
+    CreateVersionRequest,
+    PublishRequest,
+    SaveRequest,
+    TransitionRequest,
+)
 
 router = APIRouter(tags=["versions"])
 
 
 def _location(version_id: str) -> dict[str, str]:
     return {"Location": f"/v1/versions/{version_id}"}
-
-
-async def _require_on_version(request: Request, role: Role, version_id: str) -> str:
-    """Forbidden unless the caller holds `role` on the version's dataset; the dataset's name."""
-    dataset = await services(request).host.dataset_of_version(version_id)
-    require(request, role, dataset)
-    return dataset
 
 
 def _created_by(version: Version) -> str:
@@ -47,6 +45,8 @@ async def create_version(request: Request) -> Response:
         body.dataset,
         label=body.label,
         verification_policy=body.verification_policy,
+        publish_gates=body.publish_gates,
+        schemas=body.schemas,
         by=caller(request),
     )
     return json_response(
@@ -77,7 +77,7 @@ async def list_versions(
     responses=error_responses(404),
 )
 async def get_version(version_id: str, request: Request) -> Response:
-    await _require_on_version(request, Role.READER, version_id)
+    await require_on_version(request, Role.READER, version_id)
     return json_response(version_body(await services(request).lifecycle.version(version_id)))
 
 
@@ -93,7 +93,7 @@ async def get_version(version_id: str, request: Request) -> Response:
     | error_responses(400, 404, 409, 410, 413, 415),
 )
 async def save_version(version_id: str, request: Request, wait: bool = False) -> Response:
-    await _require_on_version(request, Role.LOADER, version_id)
+    await require_on_version(request, Role.LOADER, version_id)
     lifecycle = services(request).lifecycle
     body = await model_body(request, SaveRequest, required=False)
     version = await lifecycle.save(
@@ -126,16 +126,17 @@ async def save_version(version_id: str, request: Request, wait: bool = False) ->
     status_code=202,
     summary="Publish a SAVED version; re-publishing an earlier one is the rollback",
     description="The publish is atomic and complete when the call returns: every read after "
-    "it is served from this version.",
-    openapi_extra=body_schema(TransitionRequest, required=False),
+    "it is served from this version. A version whose publish gates failed is refused (409, "
+    "with the failing checks) unless the body says force, with a reason.",
+    openapi_extra=body_schema(PublishRequest, required=False),
     response_model=VersionAck,
     responses=error_responses(400, 404, 409, 410, 413, 415),
 )
 async def publish_version(version_id: str, request: Request) -> Response:
-    await _require_on_version(request, Role.PUBLISHER, version_id)
-    body = await model_body(request, TransitionRequest, required=False)
+    await require_on_version(request, Role.PUBLISHER, version_id)
+    body = await model_body(request, PublishRequest, required=False)
     version = await services(request).lifecycle.publish(
-        version_id, by=caller(request), reason=body.reason
+        version_id, by=caller(request), reason=body.reason, force=body.force
     )
     return json_response(
         ack("Publish complete", id=version_id, version=version_body(version)),
@@ -153,7 +154,7 @@ async def publish_version(version_id: str, request: Request) -> Response:
 )
 async def discard_version(version_id: str, request: Request) -> Response:
     # A loader may discard the versions it created; any other needs a publisher.
-    dataset = await _require_on_version(request, Role.LOADER, version_id)
+    dataset = await require_on_version(request, Role.LOADER, version_id)
     if not may(request, Role.PUBLISHER, dataset):
         version = await services(request).lifecycle.version(version_id)
         if _created_by(version) != caller(request):

@@ -128,6 +128,29 @@ class CreateDatasetRequest(_Body):
         examples=[{"users": ["email", "address.street"]}],
         description="Per table, fields of JSON values that only callers with role unmask see.",
     )
+    publish_gates: dict[str, Any] | None = Field(
+        None,
+        alias="publish-gates",
+        examples=[{"max-removed-fraction": 0.05, "min-entries": 1000}],
+        description="Checked on save and before publish: max-added-fraction, "
+        "max-removed-fraction, max-changed-fraction (of the active version's entries, per "
+        "table and in total), min-entries, max-entries.",
+    )
+    schemas: dict[str, Any] | None = Field(
+        None,
+        examples=[{"items": {"type": "object", "required": ["score"]}}],
+        description="A JSON Schema (draft 2020-12) per table, for JSON datasets: every entry "
+        "loaded into the table is validated; a batch with an invalid entry is refused whole.",
+    )
+    publish_hooks: list[Any] | None = Field(
+        None,
+        alias="publish-hooks",
+        examples=[[{"url": "http://checks.internal/optimus", "timeout-ms": 2000}]],
+        description="Asked before every publish (not a rollback): each gets a POST with the "
+        "dataset, the version, the active version and the diff summary, and answers "
+        '{"decision": "proceed" | "abort" | "wait", "message": …}. An error or a timeout '
+        "is an abort. On the Dapr host a hook may be an app-id and a method instead of a url.",
+    )
 
 
 class CreateVersionRequest(_Body):
@@ -142,10 +165,30 @@ class CreateVersionRequest(_Body):
         description="Checked on save: `count` (total entries), `table-counts` "
         "({counts: {table: n}}) or `digest` (the content digest the producer computed).",
     )
+    publish_gates: dict[str, Any] | None = Field(
+        None,
+        alias="publish-gates",
+        examples=[{"max-removed-fraction": 0.05, "min-entries": 1000}],
+        description="Replaces the dataset's publish gates for this version: max-added-fraction, "
+        "max-removed-fraction, max-changed-fraction (of the active version's entries, per "
+        "table and in total), min-entries, max-entries.",
+    )
+    schemas: dict[str, Any] | None = Field(
+        None,
+        examples=[{"items": {"type": "object", "required": ["score"]}}],
+        description="Schemas replacing the dataset's for some tables, in this version "
+        "(schema evolution is explicit).",
+    )
 
 
 class TransitionRequest(_Body):
     reason: str | None = Field(None, description="Why; recorded in the operation log.")
+
+
+class PublishRequest(TransitionRequest):
+    force: bool = Field(
+        False, description="Publish even though the publish gates failed (a reason is required)."
+    )
 
 
 class SaveRequest(TransitionRequest):

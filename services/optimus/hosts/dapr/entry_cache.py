@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 
 from optimus.domain.digest import EntryStats
-from optimus.service_layer.ports import Batch, EntryPage, EntryStore, ScanPosition
+from optimus.service_layer.ports import Batch, EntryPage, EntryStore, Fingerprinted, ScanPosition
 
 _MISSING = b""  # stands for a key known to be absent (stored values are never empty)
 _OVERHEAD = 100  # bytes per cached entry beyond its key and value: tuple, node, ints
@@ -59,6 +59,11 @@ class CachingEntryStore:
 
     async def write(self, batch: Batch) -> None:
         await self._inner.write(batch)
+
+    async def fingerprints(
+        self, dataset: str, version_id: str, table: str, after: str | None, limit: int
+    ) -> Sequence[Fingerprinted]:
+        return await self._inner.fingerprints(dataset, version_id, table, after, limit)
 
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         return await self._inner.stats(dataset, version_id, tables)

@@ -3,12 +3,17 @@
 Keys are laid out in `state_keys.py`. The component sets `keyPrefix: name`, so the
 API replicas and loader workers (other app ids) see the same keys. A batch
 writes its manifest with its entries, in one transaction, so the save's
-count and digest and GC can find every key it wrote.
+count and digest and GC can find every key it wrote. The manifest maps each
+"<table>/<key>" to a hash of its value, so that a diff of two versions counts
+their changes from the manifests alone, without reading a value.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
+from hashlib import blake2b
 from itertools import groupby
 
 import orjson
@@ -20,10 +25,21 @@ from optimus.hosts.dapr import state_keys
 from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.hosts.dapr.components import DaprNames
 from optimus.hosts.dapr.envelope import unwrap
-from optimus.service_layer.ports import Batch, EntryPage, ScanPosition
+from optimus.service_layer.ports import Batch, EntryPage, Fingerprinted, ScanPosition
 
 CHUNK = 500  # keys per bulk call
+# The value hash of a key listed by a manifest of the earlier layout: unknown, so a diff
+# against such a version counts the key as changed.
+LEGACY_FINGERPRINT = ""
 PARALLELISM = 16  # concurrent reads inside one bulk get (stores without a native bulk get)
+INDEXED_VERSIONS = 4  # versions whose sorted keys are kept for diffs (a diff pages through two)
+
+# Per table of a version: its "<key>" in key order, and (key, value hash) in the same order.
+TableIndex = tuple[list[str], list[Fingerprinted]]
+
+
+def fingerprint(value: bytes) -> str:
+    return blake2b(value, digest_size=8).hexdigest()
 
 
 def _upsert(key: str, value: bytes) -> TransactionalStateOperation:
@@ -44,12 +60,14 @@ class DaprEntryStore:
         self._client = client
         self._actors = actors
         self._store = names.entries_store
+        # Committed versions never change: their sorted key indexes can't go stale.
+        self._indexes: OrderedDict[str, dict[str, TableIndex]] = OrderedDict()
 
     async def write(self, batch: Batch) -> None:
         if batch.number is None:
             raise ValueError("a batch must be numbered by the fence before it is written")
         version_id = batch.version_id
-        manifest = orjson.dumps([f"{table}/{key}" for table, key, _ in batch.entries])
+        manifest = orjson.dumps({f"{t}/{k}": fingerprint(v) for t, k, v in batch.entries})
         # One transaction: a single round trip, and the manifest lands with its entries.
         # (A bulk save is one write per key, in parallel: slow, and on SQLite contended.)
         operations = [_upsert(state_keys.manifest(version_id, str(batch.number)), manifest)]
@@ -66,6 +84,30 @@ class DaprEntryStore:
     ) -> list[bytes | None]:
         values = await self._get_many([state_keys.entry(version_id, table, key) for key in keys_])
         return [values.get(state_keys.entry(version_id, table, key)) for key in keys_]
+
+    async def fingerprints(
+        self, dataset: str, version_id: str, table: str, after: str | None, limit: int
+    ) -> list[Fingerprinted]:
+        keys, pairs = (await self._index(dataset, version_id)).get(table, ([], []))
+        start = 0 if after is None else bisect_right(keys, after)
+        return pairs[start : start + limit]
+
+    async def _index(self, dataset: str, version_id: str) -> dict[str, TableIndex]:
+        index = self._indexes.get(version_id)
+        if index is None:
+            written = await self._manifests(
+                version_id, await self._batch_count(dataset, version_id)
+            )
+            by_table: dict[str, list[Fingerprinted]] = {}
+            for name, hashed in sorted(written.items()):
+                table, _, key = name.partition("/")
+                by_table.setdefault(table, []).append((key, hashed))
+            index = {t: ([key for key, _ in pairs], pairs) for t, pairs in by_table.items()}
+            self._indexes[version_id] = index
+            while len(self._indexes) > INDEXED_VERSIONS:
+                self._indexes.popitem(last=False)
+        self._indexes.move_to_end(version_id)
+        return index
 
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         stats = EntryStats()
@@ -115,12 +157,24 @@ class DaprEntryStore:
 
     async def _written(self, version_id: str, batches: int) -> list[str]:
         """Every "<table>/<key>" any of the version's `batches` may have written."""
+        return sorted(await self._manifests(version_id, batches))
+
+    async def _manifests(self, version_id: str, batches: int) -> dict[str, str]:
+        """ "<table>/<key>" -> value hash, of every key the version's `batches` wrote.
+
+        A key written by several batches has the hash of the latest-numbered one.
+        """
         manifests = [state_keys.manifest(version_id, str(n)) for n in range(batches)]
-        names: set[str] = set()
+        written: dict[str, str] = {}
         for chunk in _chunks(manifests):
-            for manifest in (await self._get_many(list(chunk))).values():
-                names.update(orjson.loads(manifest))
-        return sorted(names)
+            found = await self._get_many(list(chunk))
+            for name in chunk:
+                if name in found:
+                    manifest = orjson.loads(found[name])
+                    if isinstance(manifest, list):  # written before manifests kept value hashes
+                        manifest = dict.fromkeys(manifest, LEGACY_FINGERPRINT)
+                    written.update(manifest)
+        return written
 
     async def _get_many(self, state_keys: list[str]) -> dict[str, bytes]:
         found = await self._client.get_bulk_state(self._store, state_keys, parallelism=PARALLELISM)

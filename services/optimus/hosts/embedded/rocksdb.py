@@ -46,7 +46,7 @@ from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
 from optimus.domain.errors import Unavailable
 from optimus.service_layer.commands import Outcome
-from optimus.service_layer.ports import Batch, EntryPage, ScanPosition
+from optimus.service_layer.ports import Batch, EntryPage, Fingerprinted, ScanPosition
 
 _DATASET = b"d\x00"
 _ENTRY = b"e\x00"
@@ -210,6 +210,11 @@ class RocksEntryStore:
         )
         return [value for part in parts for value in part]
 
+    async def fingerprints(
+        self, dataset: str, version_id: str, table: str, after: str | None, limit: int
+    ) -> list[Fingerprinted]:
+        return await asyncio.to_thread(self._scan_table, version_id, table, after, limit)
+
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         return await asyncio.to_thread(self._scan_stats, version_id)
 
@@ -273,6 +278,20 @@ class RocksEntryStore:
             table, _, key = raw_key[skip:].decode().partition("\0")
             stats.add(table, key, value)
         return stats
+
+    def _scan_table(
+        self, version_id: str, table: str, after: str | None, limit: int
+    ) -> list[Fingerprinted]:
+        # The value is its own fingerprint: comparing bytes is cheaper than hashing them.
+        prefix = _ENTRY + f"{version_id}\0{table}\0".encode()
+        options = ReadOptions()
+        options.set_iterate_upper_bound(prefix[:-1] + b"\x01")
+        options.fill_cache(False)
+        # Keys hold no NUL, so the first key after `after` is at or beyond after + NUL.
+        start = prefix if after is None else prefix + after.encode() + _SEP
+        skip = len(prefix)
+        items = self._db.items(from_key=start, read_opt=options)
+        return [(raw_key[skip:].decode(), value) for raw_key, value in islice(items, limit)]
 
     def _delete_range(self, version_id: str) -> None:
         start, end = _version_range(version_id)
