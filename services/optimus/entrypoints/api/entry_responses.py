@@ -29,19 +29,25 @@ UNPINNED_CACHE = "no-cache"
 ERROR_HEADERS = {**ENTRY_SECURITY_HEADERS, "cache-control": UNPINNED_CACHE}
 
 
+def version_names(view: DatasetView, version_id: str, track: str | None = None) -> dict[str, str]:
+    """Which version answered (and the active one, and the track): on every read API."""
+    names = {VERSION_HEADER: version_id}
+    if view.active_version_id is not None:
+        names[ACTIVE_VERSION_HEADER] = view.active_version_id
+    if track is not None:
+        names[TRACK_HEADER] = track
+    return names
+
+
 def version_headers(
     view: DatasetView, version_id: str, *, pinned: bool, track: str | None = None
 ) -> dict[str, str]:
-    headers = {
-        VERSION_HEADER: version_id,
+    """The version names, and how HTTP caches and browsers are to treat the entry."""
+    return {
+        **version_names(view, version_id, track),
         "cache-control": PINNED_CACHE if pinned else UNPINNED_CACHE,
         **ENTRY_SECURITY_HEADERS,
     }
-    if view.active_version_id is not None:
-        headers[ACTIVE_VERSION_HEADER] = view.active_version_id
-    if track is not None:
-        headers[TRACK_HEADER] = track
-    return headers
 
 
 def render_entry(read: EntryRead, key: str, *, pinned: bool) -> Rendered:

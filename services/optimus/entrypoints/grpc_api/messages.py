@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from optimus.domain.events import VersionEvent
-from optimus.entrypoints.api.entry_responses import version_headers
+from optimus.entrypoints.api.entry_responses import version_names
 from optimus.entrypoints.grpc_api.errors import Metadata
 from optimus.service_layer.views import DatasetView
 from optimus.v1 import optimus_pb2 as pb
@@ -11,7 +11,7 @@ from optimus.v1 import optimus_pb2 as pb
 
 def version_metadata(view: DatasetView, version_id: str) -> Metadata:
     """x-version-id and x-active-version-id, as REST sends them in headers."""
-    return tuple(version_headers(view, version_id).items())
+    return tuple(version_names(view, version_id).items())
 
 
 def dataset_change(change: DatasetView | VersionEvent) -> pb.DatasetChange:
