@@ -25,10 +25,10 @@ def candidate_served(api: Api, dataset: str, version_id: str, timeout: float = 3
 
 
 def test_a_stage_and_an_unstage_reach_every_replica_by_its_subscription(
-    redis_cluster: DaprCluster,
+    cluster: DaprCluster,
 ) -> None:
-    first = Api(api_client(start_api(redis_cluster, "--refresh-interval-seconds", "60")))
-    second = Api(api_client(start_api(redis_cluster, "--refresh-interval-seconds", "60")))
+    first = Api(api_client(start_api(cluster, "--refresh-interval-seconds", "60")))
+    second = Api(api_client(start_api(cluster, "--refresh-interval-seconds", "60")))
     dataset = first.create_dataset()
     v1 = first.publish_new(dataset, "items", {"k": 1})
     candidate_served(second, dataset, v1)

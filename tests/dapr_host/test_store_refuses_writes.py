@@ -19,9 +19,9 @@ def redis_config(cluster: DaprCluster, name: str, value: str) -> None:
 
 
 def test_writes_refused_by_the_store_answer_503_and_resume_with_it(
-    redis_cluster: DaprCluster,
+    cluster: DaprCluster,
 ) -> None:
-    replica = start_api(redis_cluster)
+    replica = start_api(cluster)
     api = Api(api_client(replica))
     dataset = api.create_dataset()
     published = api.publish_new(dataset, "items", {"a": 1})
@@ -32,14 +32,14 @@ def test_writes_refused_by_the_store_answer_503_and_resume_with_it(
 
     versions = api.client.get("/versions", params={"dataset": dataset}).json()
     # Redis refuses every write while it has fewer replicas than this (it has none).
-    redis_config(redis_cluster, "min-replicas-to-write", "1")
+    redis_config(cluster, "min-replicas-to-write", "1")
     try:
         second = [{"key": f"m{n}", "value": n} for n in range(100)]
         refused = api.client.post(path, params={"version-id": loading}, json=second)
         created = api.client.post("/versions", json={"dataset": dataset})
         read = api.get(dataset, "items", "a")
     finally:
-        redis_config(redis_cluster, "min-replicas-to-write", "0")
+        redis_config(cluster, "min-replicas-to-write", "0")
     for response in (refused, created):  # entries, and the dataset's own state
         assert response.status_code == 503, response.text
         assert response.json()["code"] == "store-unavailable"

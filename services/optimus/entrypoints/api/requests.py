@@ -61,7 +61,10 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
         if required:
             raise InvalidInput("the request body is empty; a JSON body is required")
         return None
-    return parse_json(body)
+    parsed = parse_json(body)
+    if parsed is None:  # a body of `null` is not "no body"
+        raise InvalidInput("the request body is null; send a JSON object, or no body")
+    return parsed
 
 
 async def entries_body(request: Request) -> Any:
@@ -108,8 +111,10 @@ def body_schema(model: type[BaseModel], *, required: bool = True) -> dict[str, A
 async def model_body(request: Request, model: type[Model], *, required: bool = True) -> Model:
     """The JSON body as `model`; an optional body may be absent: the model's defaults apply."""
     raw = await json_body(request, required=required)
-    if raw is None:
+    if raw is None:  # no body: an optional one may be left out
         raw = {}
+    elif not isinstance(raw, dict):
+        raise InvalidInput(f"the request body must be a JSON object, not {type(raw).__name__}")
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from optimus.domain.bounds import MAX_RETAINED_VERSIONS
 from optimus.domain.dataset import DEFAULT_CONTENT_TYPE, MAX_TABLES
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN
 
@@ -77,7 +78,7 @@ _EVICTION_POLICY = {
             "type": "object",
             "properties": {
                 "type": {"enum": ["keep-last-x-versions", "KEEP_LAST_X_VERSIONS"]},
-                "versions": {"type": "integer", "minimum": 1, "maximum": _LARGEST_INT},
+                "versions": {"type": "integer", "minimum": 1, "maximum": MAX_RETAINED_VERSIONS},
             },
             "required": ["type", "versions"],
         },
