@@ -15,11 +15,13 @@ from optimus.hosts.embedded.rocksdb import (
     BLOCK_CACHE_BYTES,
     RocksDatasetStore,
     RocksEntryStore,
+    engine_figures,
     open_database,
 )
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.reads import EntryReader
 from optimus.service_layer.services import Services
 from optimus.service_layer.views import ReadViews
@@ -51,10 +53,11 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     fix_mmap_threshold(128 << 10)  # glibc's initial threshold, kept
     db = open_database(settings.data_dir / "rocksdb", block_cache_bytes=settings.block_cache_bytes)
     clock = SystemClock()
+    meter = Meter()
     host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
-    entries = RocksEntryStore(db)
+    entries = RocksEntryStore(db, meter)
     fence = EmbeddedWriteFence(host.views)
-    jobs = EmbeddedJobs(LifecycleJobs(host, entries, fence), clock, settings.collector)
+    jobs = EmbeddedJobs(LifecycleJobs(host, entries, fence, meter), clock, settings.collector)
     host.add_listener(EventLog())
     host.add_listener(jobs)
 
@@ -64,12 +67,14 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
 
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock),
-        loader=EntryLoader(host, entries, fence, settings.limits),
+        lifecycle=VersionLifecycle(host, clock, meter=meter),
+        loader=EntryLoader(host, entries, fence, settings.limits, meter),
         reader=EntryReader(host, entries),
         background=jobs,
         max_request_bytes=settings.max_request_bytes,
         close=close,
+        meter=meter,
+        engine_figures=lambda: engine_figures(db),
     )
 
 
@@ -99,23 +104,25 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     client = DaprClient()  # waits until the sidecar answers
     actors = DatasetActors()
     clock = SystemClock()
+    meter = Meter()
     host = DaprHost(actors, client, names, ReadViews())
     entries = DaprEntryStore(client, actors, names)
     fence = DaprWriteFence(actors)
-    jobs = DaprJobs(LifecycleJobs(host, entries, fence), clock, settings.gc_grace_ms)
+    jobs = DaprJobs(LifecycleJobs(host, entries, fence, meter), clock, settings.gc_grace_ms)
     background = DaprBackground(
         actor_services=ActorServices(
             client, VersionEventPublisher(client, names), names, clock, jobs
         ),
         actors=actors,
-        refresher=ViewRefresher(host, client, names, settings.refresh_interval_s),
+        refresher=ViewRefresher(host, client, names, settings.refresh_interval_s, meter),
     )
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock),
-        loader=EntryLoader(host, entries, fence, settings.limits),
-        reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes)),
+        lifecycle=VersionLifecycle(host, clock, meter=meter),
+        loader=EntryLoader(host, entries, fence, settings.limits, meter),
+        reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes, meter)),
         background=background,
         max_request_bytes=settings.max_request_bytes,
         host_routes=dapr_routes(background),
+        meter=meter,
     )

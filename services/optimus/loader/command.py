@@ -202,8 +202,8 @@ def load(
     """
     # Imported here: other commands of the CLI need not pay for pyarrow and httpx.
     from optimus.loader.journal import default_journal_dir
-    from optimus.loader.progress import progress_for
     from optimus.loader.orchestration import LoadStopped, RunSettings, resume_load, start_load
+    from optimus.loader.progress import progress_for
     from optimus.loader.workers import workers_url
 
     settings = RunSettings(

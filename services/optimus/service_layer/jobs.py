@@ -8,13 +8,15 @@ twice after a crash is harmless.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from optimus.domain.errors import OptimusError
 from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.version import DEAD
 from optimus.service_layer.commands import CompleteSave, FailVersion, RecordPurge
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import DatasetHost, EntryStore, WriteFence
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class LifecycleJobs:
     host: DatasetHost
     entries: EntryStore
     fence: WriteFence
+    meter: Meter = field(default_factory=Meter)
 
     async def complete_save(self, dataset_name: str, version_id: str) -> None:
         """Count and digest the entries of a SAVING version, then let the aggregate verify them.
@@ -46,6 +49,7 @@ class LifecycleJobs:
         (Dapr, from the dataset's reminder) or to fail the version (embedded).
         """
         command: CompleteSave | FailVersion
+        started = time.perf_counter()
         dataset = await self.host.get(dataset_name)
         if await self.fence.drained(dataset_name, version_id):
             stats = await self.entries.stats(dataset_name, version_id, dataset.tables)
@@ -54,9 +58,13 @@ class LifecycleJobs:
             reason = "a batch was still being written when the save began; load it again"
             command = FailVersion(version_id, reason)
         try:
-            await self.host.execute(dataset_name, command)
+            version = await self.host.execute(dataset_name, command)
         except OptimusError as exc:  # e.g. discarded while it was saving
             log.info("save of %s ended: %s", version_id, exc.message)
+            outcome = "refused"
+        else:
+            outcome = str(version.status)
+        self.meter.operation("save", outcome, time.perf_counter() - started)
 
     async def purge_dead_versions(self, dataset_name: str, *, now: int, grace_ms: int) -> list[str]:
         """Delete the entries of the dataset's dead versions that died at least `grace_ms` ago.
@@ -65,6 +73,7 @@ class LifecycleJobs:
         evicted finish; returns the ids of the versions purged.
         """
         dataset = await self.host.get(dataset_name)
+        self.meter.gc_runs += 1
         purged = []
         for version in dataset.versions_to_purge():
             if now - version.operation_log[-1].at < grace_ms:
@@ -73,4 +82,5 @@ class LifecycleJobs:
             await self.entries.delete(dataset_name, version.id, dataset.tables)
             await self.host.execute(dataset_name, RecordPurge(version.id))
             purged.append(version.id)
+        self.meter.gc_versions_purged += len(purged)
         return purged

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from optimus.domain.dataset import Dataset
+from optimus.domain.errors import OptimusError
 from optimus.domain.ids import new_version_id
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
 from optimus.domain.version import Version, VersionStatus
 from optimus.service_layer.commands import BeginSave, CreateVersion, Discard, Publish
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import Clock, DatasetHost
 
 SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a save
@@ -19,11 +21,16 @@ SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a 
 
 class VersionLifecycle:
     def __init__(
-        self, host: DatasetHost, clock: Clock, new_id: Callable[[], str] = new_version_id
+        self,
+        host: DatasetHost,
+        clock: Clock,
+        new_id: Callable[[], str] = new_version_id,
+        meter: Meter | None = None,
     ) -> None:
         self._host = host
         self._clock = clock
         self._new_id = new_id
+        self._meter = meter if meter is not None else Meter()
 
     async def create_dataset(
         self,
@@ -87,8 +94,18 @@ class VersionLifecycle:
         return version
 
     async def publish(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
-        dataset = await self._host.dataset_of_version(version_id)
-        return await self._host.execute(dataset, Publish(version_id, by, reason))
+        started = time.perf_counter()
+        try:
+            dataset = await self._host.dataset_of_version(version_id)
+            version = await self._host.execute(dataset, Publish(version_id, by, reason))
+        except OptimusError:
+            self._meter.operation("publish", "refused", time.perf_counter() - started)
+            raise
+        # Published before: this publish is a rollback to it.
+        published = sum(op.action == VersionStatus.PUBLISHED for op in version.operation_log)
+        operation = "rollback" if published > 1 else "publish"
+        self._meter.operation(operation, "ok", time.perf_counter() - started)
+        return version
 
     async def discard(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
         dataset = await self._host.dataset_of_version(version_id)

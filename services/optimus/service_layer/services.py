@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import DatasetHost
 from optimus.service_layer.reads import EntryReader
 
@@ -32,3 +33,7 @@ class Services:
     close: Callable[[], None] = lambda: None
     # Adds the host's own routes to the web app (the Dapr host's actor and event routes).
     host_routes: Callable[[Any], None] = lambda app: None
+    # What this process counted, shared by the use cases and the adapters that count.
+    meter: Meter = field(default_factory=Meter)
+    # The host's storage engine figures now, by metric name (the embedded host's RocksDB).
+    engine_figures: Callable[[], Mapping[str, float]] = dict

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from optimus.domain.dataset import Dataset, is_json, require_table
 from optimus.domain.errors import NotFound
-from optimus.domain.events import VersionEvent
+from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.version import VersionStatus, require_readable
 
 
@@ -26,6 +26,8 @@ class DatasetView:
     active_version_id: str | None
     revision: int
     statuses: Mapping[str, VersionStatus]
+    # The active version's sequence number (None while nothing is published).
+    active_sequence: int | None = None
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetView:
@@ -37,12 +39,13 @@ class DatasetView:
             active_version_id=dataset.active_version_id,
             revision=dataset.revision,
             statuses=MappingProxyType({v.id: v.status for v in dataset.versions.values()}),
+            active_sequence=active.sequence if (active := dataset.active_version) else None,
         )
 
     def advanced(self, events: Sequence[VersionEvent]) -> DatasetView | None:
         """This view moved on by the dataset's next events; None if one is missing (a gap)."""
         statuses = dict(self.statuses)
-        active, revision = self.active_version_id, self.revision
+        active, revision, sequence = self.active_version_id, self.revision, self.active_sequence
         for event in events:
             if event.revision <= revision:  # seen already
                 continue
@@ -50,11 +53,14 @@ class DatasetView:
                 return None
             statuses.update(event.statuses())
             active, revision = event.active_version_id, event.revision
+            if event.type is EventType.PUBLISHED:
+                sequence = event.sequence
         return replace(
             self,
             active_version_id=active,
             revision=revision,
             statuses=MappingProxyType(statuses),
+            active_sequence=sequence,
         )
 
     def check_table(self, table: str) -> None:

@@ -14,6 +14,14 @@ from optimus import __version__
 from optimus.entrypoints.api import routes_datasets, routes_entries, routes_versions
 from optimus.entrypoints.api.errors import install_error_handlers
 from optimus.entrypoints.api.fast_reads import FastEntryReads
+from optimus.entrypoints.api.metrics import (
+    METRICS_PATH,
+    CountedRequests,
+    OptimusCollector,
+    RequestCounts,
+    metrics_endpoint,
+    metrics_registry,
+)
 from optimus.entrypoints.api.responses import ack, json_response
 from optimus.service_layer.services import Services
 
@@ -26,7 +34,9 @@ version is the rollback. Compatible with trainline Optimus's API.
 """
 
 
-def create_fastapi(services: Services) -> FastAPI:
+def create_fastapi(services: Services, requests: RequestCounts | None = None) -> FastAPI:
+    """The documented routes; `requests` is where `create_app` counts the HTTP requests."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.background.start()
@@ -52,6 +62,15 @@ def create_fastapi(services: Services) -> FastAPI:
     async def healthcheck() -> Response:
         return json_response(ack("The service is running normally."))
 
+    collector = OptimusCollector(
+        requests if requests is not None else RequestCounts(),
+        services.meter,
+        services.host.views,
+        services.engine_figures,
+    )
+    # Not under /v1, nor in the OpenAPI document: not part of the compatible surface.
+    app.add_route(METRICS_PATH, metrics_endpoint(metrics_registry(collector)), ["GET"], False)
+
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/docs")
@@ -60,4 +79,8 @@ def create_fastapi(services: Services) -> FastAPI:
 
 
 def create_app(services: Services) -> ASGIApp:
-    return FastEntryReads(create_fastapi(services), services.reader, services.max_request_bytes)
+    requests = RequestCounts()
+    fastapi = create_fastapi(services, requests)
+    return CountedRequests(
+        FastEntryReads(fastapi, services.reader, services.max_request_bytes), requests
+    )

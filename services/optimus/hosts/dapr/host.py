@@ -51,7 +51,11 @@ class DaprHost:
     async def create(self, dataset: Dataset) -> None:
         # Catalog first: a name listed without a dataset is skipped by all().
         await self._add_to_catalog(dataset.name)
-        unwrap(await self._actors.of(dataset.name).create_dataset({"dataset": dataset_to_dict(dataset)}))
+        unwrap(
+            await self._actors.of(dataset.name).create_dataset(
+                {"dataset": dataset_to_dict(dataset)}
+            )
+        )
         self.views.update(dataset)
 
     async def execute(self, name: str, command: Command) -> Version:
