@@ -77,6 +77,14 @@ def serve(
             "entries (--dapr, per replica).",
         ),
     ] = DaprSettings().read_cache_bytes >> 20,
+    count_requests: Annotated[
+        bool,
+        typer.Option(
+            "--count-requests/--no-count-requests",
+            help="Count HTTP requests by route and status in GET /metrics (the other "
+            "figures are always there).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     logging.basicConfig(
@@ -92,7 +100,7 @@ def serve(
             read_cache_bytes=read_cache_mb << 20,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
-        app: Any = functools.partial(_dapr_app, settings)
+        app: Any = functools.partial(_dapr_app, settings, count_requests)
         where = "as Dapr app optimus-api"
     else:
         try:
@@ -107,7 +115,7 @@ def serve(
         except Exception as exc:  # in use by another server, not a directory, …
             typer.secho(f"cannot open {data_dir}: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
-        app = create_app(services)
+        app = create_app(services, count_requests=count_requests)
         where = f"data: {data_dir.resolve()}"
     typer.secho(
         f"Optimus {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
@@ -127,8 +135,8 @@ def serve(
     )
 
 
-def _dapr_app(settings: DaprSettings) -> ASGIApp:
-    return create_app(bootstrap_dapr(settings))
+def _dapr_app(settings: DaprSettings, count_requests: bool) -> ASGIApp:
+    return create_app(bootstrap_dapr(settings), count_requests=count_requests)
 
 
 cli.command()(load)

@@ -78,9 +78,11 @@ def create_fastapi(services: Services, requests: RequestCounts | None = None) ->
     return app
 
 
-def create_app(services: Services) -> ASGIApp:
+def create_app(services: Services, *, count_requests: bool = True) -> ASGIApp:
+    """The whole app; without `count_requests`, /metrics has no HTTP request figures."""
     requests = RequestCounts()
-    fastapi = create_fastapi(services, requests)
-    return CountedRequests(
-        FastEntryReads(fastapi, services.reader, services.max_request_bytes), requests
-    )
+    fastapi: ASGIApp = create_fastapi(services, requests)
+    if not count_requests:
+        return FastEntryReads(fastapi, services.reader, services.max_request_bytes)
+    counted = CountedRequests(fastapi, requests)
+    return FastEntryReads(counted, services.reader, services.max_request_bytes, requests)

@@ -12,6 +12,8 @@ to FastAPI.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from time import perf_counter
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,7 +26,9 @@ from optimus.entrypoints.api.entry_responses import (
     render_error,
     version_headers,
 )
+from optimus.entrypoints.api.metrics import ENTRIES_ROUTE, ENTRY_ROUTE, RequestCounts
 from optimus.entrypoints.api.requests import keys_to_read, receive_body
+from optimus.service_layer.metering import LATENCY_BOUNDS_S
 from optimus.service_layer.reads import EntryRead, EntryReader
 
 _PREFIX = "/v1/datasets/"
@@ -52,8 +56,17 @@ def _content_length(scope: Scope) -> str | None:
 
 
 class FastEntryReads:
-    def __init__(self, app: ASGIApp, reader: EntryReader, max_request_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        reader: EntryReader,
+        max_request_bytes: int,
+        counts: RequestCounts | None = None,
+    ) -> None:
         self.app = app
+        # Where the requests answered here are counted, if they are (those handed on, by `app`).
+        self._one_counts = counts.of("GET", ENTRY_ROUTE) if counts is not None else None
+        self._many_counts = counts.of("GET", ENTRIES_ROUTE) if counts is not None else None
         self._reader = reader
         self._max_request_bytes = max_request_bytes
         # Encoded headers of a found entry depend only on the dataset's view and the
@@ -79,6 +92,7 @@ class FastEntryReads:
         self, scope: Scope, receive: Receive, send: Send, dataset: str, table: str, key: str
     ) -> None:
         # The hottest path of the product: written flat, without helper coroutines.
+        started = perf_counter()
         query = scope["query_string"]
         try:
             version_id = _version_id(_query(query)) if query else None
@@ -100,10 +114,18 @@ class FastEntryReads:
                 headers = [*self._headers_of(read), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        counts = self._one_counts
+        if counts is not None:  # RouteCounts.record, inlined: a few list and dict increments
+            counts.statuses[status] = counts.statuses.get(status, 0) + 1
+            elapsed = perf_counter() - started
+            latency = counts.latency
+            latency.counts[bisect_left(LATENCY_BOUNDS_S, elapsed)] += 1
+            latency.total += elapsed
 
     async def _serve_many(
         self, scope: Scope, receive: Receive, send: Send, dataset: str, table: str
     ) -> None:
+        started = perf_counter()
         body = b""
         try:
             body = await receive_body(receive, _content_length(scope), self._max_request_bytes)
@@ -118,6 +140,8 @@ class FastEntryReads:
             await self.app(scope, _replay(body), send)
             return
         await _send(send, *response)
+        if self._many_counts is not None:
+            self._many_counts.record(response[0], perf_counter() - started)
 
     def _headers_of(self, read: EntryRead) -> Headers:
         view = read.view
