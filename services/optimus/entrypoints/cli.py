@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from optimus import __version__
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.entrypoints.logs import LogFormat, configure_logging
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
@@ -25,6 +26,13 @@ cli = typer.Typer(
 )
 
 DEFAULT_PORT = 8888
+LogFormatOption = Annotated[
+    LogFormat,
+    typer.Option(
+        help="text, or json: one JSON object per line (time, level, logger, message, "
+        "request_id, dataset, version, principal when known).",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -58,6 +66,7 @@ def serve(
         ),
     ] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_format: LogFormatOption = LogFormat.TEXT,
     max_value_bytes: Annotated[
         int, typer.Option(help="Largest value accepted, in bytes.")
     ] = Limits().max_value_bytes,
@@ -87,9 +96,7 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(log_level, log_format)
     limits = Limits(max_value_bytes=max_value_bytes)
     grace_ms = int(gc_grace_seconds * 1000)
     if dapr:
@@ -117,12 +124,14 @@ def serve(
             raise typer.Exit(1) from None
         app = create_app(services, count_requests=count_requests)
         where = f"data: {data_dir.resolve()}"
-    typer.secho(
+    banner = (
         f"Optimus {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
-        f"{where})",
-        fg=typer.colors.GREEN,
-        err=True,
+        f"{where})"
     )
+    if log_format is LogFormat.JSON:  # every line of the output is then a JSON object
+        logging.getLogger("optimus").warning(banner)
+    else:
+        typer.secho(banner, fg=typer.colors.GREEN, err=True)
     uvicorn.run(
         app,
         factory=dapr,
@@ -132,6 +141,7 @@ def serve(
         http="httptools",
         access_log=False,  # costs about a quarter of the read throughput
         log_level=log_level,
+        log_config=None,  # uvicorn's loggers propagate to the handler configure_logging set
     )
 
 
@@ -147,12 +157,13 @@ def loader_worker(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8889,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_format: LogFormatOption = LogFormat.TEXT,
 ) -> None:
     """Run a loader worker: a Dapr app (app id optimus-loader) that loads sources sent by
     `optimus load --workers optimus-loader` straight into the entries state store."""
     from optimus.entrypoints.loader_worker import create_worker_app
 
-    logging.basicConfig(level=log_level.upper())
+    configure_logging(log_level, log_format)
     uvicorn.run(
         create_worker_app,
         factory=True,  # the Dapr gRPC clients must be created inside uvicorn's event loop
@@ -162,6 +173,7 @@ def loader_worker(
         http="httptools",
         access_log=False,
         log_level=log_level,
+        log_config=None,  # uvicorn's loggers propagate to the handler configure_logging set
     )
 
 

@@ -30,6 +30,7 @@ from optimus.entrypoints.api.metrics import (
     metrics_endpoint,
     metrics_registry,
 )
+from optimus.entrypoints.api.request_ids import RequestIds, RequestIdSource
 from optimus.entrypoints.api.responses import error_body, json_response
 from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.hosts.dapr.components import DaprNames
@@ -69,7 +70,7 @@ class WorkerServices:
     fence: DaprWriteFence
 
 
-def create_worker_app() -> CountedRequests:
+def create_worker_app() -> RequestIds:
     """Call inside the running event loop (uvicorn factory): the gRPC clients bind to it."""
     meter = Meter()
     requests = RequestCounts()
@@ -121,4 +122,4 @@ def create_worker_app() -> CountedRequests:
     # A worker serves no datasets: its figures are its requests and the entries it wrote.
     collector = OptimusCollector(requests, meter, ReadViews(), dict)
     app.add_route(METRICS_PATH, metrics_endpoint(metrics_registry(collector)), ["GET"], False)
-    return CountedRequests(app, requests)
+    return RequestIds(CountedRequests(app, requests), RequestIdSource())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,8 @@ from optimus.domain.version import Version, VersionStatus
 from optimus.service_layer.commands import BeginSave, CreateVersion, Discard, Publish
 from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import Clock, DatasetHost
+
+log = logging.getLogger(__name__)
 
 SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a save
 
@@ -105,6 +108,13 @@ class VersionLifecycle:
         published = sum(op.action == VersionStatus.PUBLISHED for op in version.operation_log)
         operation = "rollback" if published > 1 else "publish"
         self._meter.operation(operation, "ok", time.perf_counter() - started)
+        log.info(
+            "%s of version %s by %s",
+            operation,
+            version_id,
+            by,
+            extra={"dataset": dataset, "version": version_id, "principal": by},
+        )
         return version
 
     async def discard(self, version_id: str, *, by: str, reason: str | None = None) -> Version:

@@ -22,6 +22,7 @@ from optimus.entrypoints.api.metrics import (
     metrics_endpoint,
     metrics_registry,
 )
+from optimus.entrypoints.api.request_ids import RequestIds, RequestIdSource
 from optimus.entrypoints.api.responses import ack, json_response
 from optimus.service_layer.services import Services
 
@@ -81,8 +82,14 @@ def create_fastapi(services: Services, requests: RequestCounts | None = None) ->
 def create_app(services: Services, *, count_requests: bool = True) -> ASGIApp:
     """The whole app; without `count_requests`, /metrics has no HTTP request figures."""
     requests = RequestCounts()
+    ids = RequestIdSource()
     fastapi: ASGIApp = create_fastapi(services, requests)
-    if not count_requests:
-        return FastEntryReads(fastapi, services.reader, services.max_request_bytes)
-    counted = CountedRequests(fastapi, requests)
-    return FastEntryReads(counted, services.reader, services.max_request_bytes, requests)
+    if count_requests:
+        fastapi = CountedRequests(fastapi, requests)
+    return FastEntryReads(
+        RequestIds(fastapi, ids),
+        services.reader,
+        services.max_request_bytes,
+        ids,
+        requests if count_requests else None,
+    )

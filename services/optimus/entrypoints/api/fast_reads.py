@@ -27,6 +27,7 @@ from optimus.entrypoints.api.entry_responses import (
     version_headers,
 )
 from optimus.entrypoints.api.metrics import ENTRIES_ROUTE, ENTRY_ROUTE, RequestCounts
+from optimus.entrypoints.api.request_ids import REQUEST_ID_HEADER, RequestIdSource
 from optimus.entrypoints.api.requests import keys_to_read, receive_body
 from optimus.service_layer.metering import LATENCY_BOUNDS_S
 from optimus.service_layer.reads import EntryRead, EntryReader
@@ -61,9 +62,11 @@ class FastEntryReads:
         app: ASGIApp,
         reader: EntryReader,
         max_request_bytes: int,
+        ids: RequestIdSource,
         counts: RequestCounts | None = None,
     ) -> None:
         self.app = app
+        self._ids = ids
         # Where the requests answered here are counted, if they are (those handed on, by `app`).
         self._one_counts = counts.of("GET", ENTRY_ROUTE) if counts is not None else None
         self._many_counts = counts.of("GET", ENTRIES_ROUTE) if counts is not None else None
@@ -112,6 +115,7 @@ class FastEntryReads:
             else:
                 status = 200
                 headers = [*self._headers_of(read), (b"content-length", b"%d" % len(body))]
+        headers.append((REQUEST_ID_HEADER, self._ids.of(scope)))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         counts = self._one_counts
@@ -139,9 +143,11 @@ class FastEntryReads:
             # As for a single key; the body was read, so FastAPI is given it again.
             await self.app(scope, _replay(body), send)
             return
-        await _send(send, *response)
+        status, headers, body = response
+        headers.append((REQUEST_ID_HEADER, self._ids.of(scope)))
+        await _send(send, status, headers, body)
         if self._many_counts is not None:
-            self._many_counts.record(response[0], perf_counter() - started)
+            self._many_counts.record(status, perf_counter() - started)
 
     def _headers_of(self, read: EntryRead) -> Headers:
         view = read.view
