@@ -18,6 +18,7 @@ from optimus.hosts.embedded.rocksdb import (
     engine_figures,
     open_database,
 )
+from optimus.service_layer.export import VersionExport
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
@@ -71,6 +72,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         loader=EntryLoader(host, entries, fence, settings.limits, meter),
         reader=EntryReader(host, entries),
         background=jobs,
+        export=VersionExport(host, entries),
         max_request_bytes=settings.max_request_bytes,
         close=close,
         meter=meter,
@@ -122,6 +124,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         loader=EntryLoader(host, entries, fence, settings.limits, meter),
         reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes, meter)),
         background=background,
+        export=VersionExport(host, entries),  # not through the read cache: it reads everything
         max_request_bytes=settings.max_request_bytes,
         host_routes=dapr_routes(background),
         meter=meter,

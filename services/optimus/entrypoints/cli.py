@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from optimus import __version__
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.entrypoints.export_command import export
 from optimus.entrypoints.logs import LogFormat, configure_logging
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
@@ -150,6 +151,7 @@ def _dapr_app(settings: DaprSettings, count_requests: bool) -> ASGIApp:
 
 
 cli.command()(load)
+cli.command()(export)
 
 
 @cli.command("loader-worker")

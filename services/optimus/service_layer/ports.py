@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -46,6 +46,14 @@ class EntryStore(Protocol):
 
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         """Delete every entry of the version and give the space back."""
+
+    def scan(
+        self, version_id: str, table: str, after: str | None = None
+    ) -> AsyncIterator[tuple[str, bytes]]:
+        """(key, value) of one table of the version in key order, strictly after `after`.
+
+        Streamed: a whole version is never held in memory.
+        """
 
 
 class DatasetStore(Protocol):

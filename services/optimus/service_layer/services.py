@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from optimus.service_layer.export import VersionExport
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
 from optimus.service_layer.metering import Meter
@@ -28,6 +29,7 @@ class Services:
     loader: EntryLoader
     reader: EntryReader
     background: BackgroundWork
+    export: VersionExport
     max_request_bytes: int = 64 << 20
     # Releases what the adapters hold (files, connections) once the app has stopped.
     close: Callable[[], None] = lambda: None

@@ -11,7 +11,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from optimus import __version__
-from optimus.entrypoints.api import routes_datasets, routes_entries, routes_versions
+from optimus.entrypoints.api import (
+    routes_datasets,
+    routes_entries,
+    routes_export,
+    routes_versions,
+)
 from optimus.entrypoints.api.errors import install_error_handlers
 from optimus.entrypoints.api.fast_reads import FastEntryReads
 from optimus.entrypoints.api.metrics import (
@@ -56,7 +61,7 @@ def create_fastapi(services: Services, requests: RequestCounts | None = None) ->
     app.state.services = services
     install_error_handlers(app)
     services.host_routes(app)
-    for module in (routes_datasets, routes_versions, routes_entries):
+    for module in (routes_datasets, routes_versions, routes_entries, routes_export):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthcheck", tags=["health"], summary="200 while the service is running")

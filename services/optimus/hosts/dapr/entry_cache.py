@@ -10,7 +10,7 @@ through: their writes are never cached. Memory is bounded by the bytes held
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from optimus.domain.digest import EntryStats
 from optimus.service_layer.metering import Meter
@@ -71,6 +71,11 @@ class CachingEntryStore:
 
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         await self._inner.delete(dataset, version_id, tables)
+
+    def scan(
+        self, version_id: str, table: str, after: str | None = None
+    ) -> AsyncIterator[tuple[str, bytes]]:
+        return self._inner.scan(version_id, table, after)  # not cached: it reads everything
 
     def _remember(self, name: tuple[str, str, str], value: bytes | None) -> None:
         stored = value if value is not None else _MISSING

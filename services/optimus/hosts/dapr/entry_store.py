@@ -8,7 +8,7 @@ count and digest and GC can find every key it wrote.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 
 import orjson
 from dapr.aio.clients import DaprClient
@@ -86,6 +86,24 @@ class DaprEntryStore:
         doomed += [state_keys.manifest(version_id, str(n)) for n in range(count)]
         for chunk in _chunks(doomed):
             await self._client.execute_state_transaction(self._store, [_delete(k) for k in chunk])
+
+    async def scan(
+        self, version_id: str, table: str, after: str | None = None
+    ) -> AsyncIterator[tuple[str, bytes]]:
+        # The state API can't scan: the batch manifests list the keys (names only are
+        # held, sorted), and values are read a chunk at a time.
+        found = await self._client.get_state(self._store, state_keys.version_index(version_id))
+        dataset = found.data.decode()
+        written = await self._written(version_id, await self._batch_count(dataset, version_id))
+        mark = f"{table}/"
+        keys = [name[len(mark) :] for name in written if name.startswith(mark)]
+        if after is not None:
+            keys = [key for key in keys if key > after]
+        for chunk in _chunks(keys):
+            values = await self.read_many(version_id, table, chunk)
+            for key, value in zip(chunk, values, strict=True):
+                if value is not None:  # a manifest lists what a batch may have written
+                    yield key, value
 
     async def _batch_count(self, dataset: str, version_id: str) -> int:
         ledger = unwrap(await self._actors.of(dataset).batches({"version_id": version_id}))

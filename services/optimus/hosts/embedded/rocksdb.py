@@ -15,7 +15,7 @@ Key layout (names are `[A-Za-z0-9-_.]`, so NUL separators are unambiguous):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -49,6 +49,7 @@ _SEP = b"\x00"
 _THREADED_READ_KEYS = 50
 _READ_CHUNK_KEYS = 100
 _READ_THREADS = 2
+_SCAN_CHUNK = 10_000  # entries read per step of a scan, off the event loop
 BLOCK_CACHE_BYTES = 64 << 20  # the default: room for the 5M-key server under 200 MB
 
 
@@ -192,6 +193,32 @@ class RocksEntryStore:
 
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         await asyncio.to_thread(self._delete_range, version_id)
+
+    async def scan(
+        self, version_id: str, table: str, after: str | None = None
+    ) -> AsyncIterator[tuple[str, bytes]]:
+        prefix = f"e\0{version_id}\0{table}\0".encode()
+        # Strictly after `after`: the smallest key above it is `after` + NUL.
+        start = prefix + (after.encode() + b"\0" if after is not None else b"")
+        while True:
+            chunk = await asyncio.to_thread(self._scan_chunk, prefix, start)
+            for key, value in chunk:
+                yield key, value
+            if len(chunk) < _SCAN_CHUNK:
+                return
+            start = prefix + chunk[-1][0].encode() + b"\0"
+
+    def _scan_chunk(self, prefix: bytes, start: bytes) -> list[tuple[str, bytes]]:
+        options = ReadOptions()
+        options.set_iterate_upper_bound(prefix[:-1] + b"\x01")
+        options.fill_cache(False)  # an export must not push the served entries out
+        skip = len(prefix)
+        chunk = []
+        for raw_key, value in self._db.items(from_key=start, read_opt=options):
+            chunk.append((raw_key[skip:].decode(), value))
+            if len(chunk) == _SCAN_CHUNK:
+                break
+        return chunk
 
     def _scan_stats(self, version_id: str) -> EntryStats:
         # The version is complete: move it out of the memtables (whose memory counts
