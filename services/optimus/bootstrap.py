@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from optimus.adapters.clock import SystemClock
+from optimus.hosts.embedded.backup import DATABASE_DIR, BackupSocket
 from optimus.hosts.embedded.event_log import EventLog
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
 from optimus.hosts.embedded.host import EmbeddedHost
@@ -24,7 +25,7 @@ from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
 from optimus.service_layer.metering import Meter
 from optimus.service_layer.reads import EntryReader
-from optimus.service_layer.services import Services
+from optimus.service_layer.services import BackgroundGroup, Services
 from optimus.service_layer.views import ReadViews
 
 
@@ -52,7 +53,9 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     """Everything in this process, on local disk under `settings.data_dir`."""
     limit_arenas(1)  # before RocksDB starts its threads
     fix_mmap_threshold(128 << 10)  # glibc's initial threshold, kept
-    db = open_database(settings.data_dir / "rocksdb", block_cache_bytes=settings.block_cache_bytes)
+    db = open_database(
+        settings.data_dir / DATABASE_DIR, block_cache_bytes=settings.block_cache_bytes
+    )
     clock = SystemClock()
     meter = Meter()
     host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
@@ -71,7 +74,8 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         lifecycle=VersionLifecycle(host, clock, meter=meter),
         loader=EntryLoader(host, entries, fence, settings.limits, meter),
         reader=EntryReader(host, entries),
-        background=jobs,
+        # `optimus backup` asks the running server for a checkpoint through its socket.
+        background=BackgroundGroup((jobs, BackupSocket(db, settings.data_dir))),
         export=VersionExport(host, entries),
         max_request_bytes=settings.max_request_bytes,
         close=close,

@@ -154,6 +154,27 @@ cli.command()(load)
 cli.command()(export)
 
 
+@cli.command()
+def backup(
+    to: Annotated[
+        Path,
+        typer.Option(help="A new (or empty) directory: `optimus serve --data-dir` serves it."),
+    ],
+    data_dir: Annotated[
+        Path, typer.Option(help="The embedded data dir to back up (served or not).")
+    ] = Path("optimus-data"),
+) -> None:
+    """Take a consistent backup of an embedded data dir, while its server runs or not."""
+    from optimus.hosts.embedded.backup import BackupFailed, back_up
+
+    try:
+        back_up(data_dir, to)
+    except BackupFailed as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backup of {data_dir} in {to}; serve it with: optimus serve --data-dir {to}")
+
+
 @cli.command("loader-worker")
 def loader_worker(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

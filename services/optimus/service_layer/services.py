@@ -23,6 +23,21 @@ class BackgroundWork(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class BackgroundGroup:
+    """Several pieces of background work, started in order and stopped in reverse."""
+
+    works: tuple[BackgroundWork, ...]
+
+    async def start(self) -> None:
+        for work in self.works:
+            await work.start()
+
+    async def stop(self) -> None:
+        for work in reversed(self.works):
+            await work.stop()
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     host: DatasetHost
     lifecycle: VersionLifecycle
