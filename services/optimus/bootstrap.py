@@ -38,6 +38,8 @@ class DaprSettings:
     max_request_bytes: int = 64 << 20
     # Entries of committed versions never change: each replica keeps recent ones in memory.
     read_cache_bytes: int = 64 << 20
+    # The load timeout of datasets that set none (None: loads never time out).
+    default_load_timeout_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +62,10 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     meter = Meter()
     host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
     entries = RocksEntryStore(db, meter)
-    fence = EmbeddedWriteFence(host.views)
-    jobs = EmbeddedJobs(LifecycleJobs(host, entries, fence, meter), clock, settings.collector)
+    fence = EmbeddedWriteFence(host.views, clock)
+    jobs = EmbeddedJobs(
+        LifecycleJobs(host, entries, fence, meter), clock, settings.collector, fence.last_batch_at
+    )
     host.add_listener(EventLog())
     host.add_listener(jobs)
 
@@ -117,7 +121,12 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     jobs = DaprJobs(LifecycleJobs(host, entries, fence, meter), clock, settings.gc_grace_ms)
     background = DaprBackground(
         actor_services=ActorServices(
-            client, VersionEventPublisher(client, names), names, clock, jobs
+            client,
+            VersionEventPublisher(client, names),
+            names,
+            clock,
+            jobs,
+            settings.default_load_timeout_s,
         ),
         actors=actors,
         refresher=ViewRefresher(host, client, names, settings.refresh_interval_s, meter),

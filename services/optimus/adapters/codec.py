@@ -76,6 +76,7 @@ def dataset_header_to_dict(dataset: Dataset) -> dict[str, Any]:
         "next_sequence": dataset.next_sequence,
         "revision": dataset.revision,
         "operation_log": [_operation_to_dict(op) for op in dataset.operation_log],
+        "load_timeout_s": dataset.load_timeout_s,
     }
 
 
@@ -96,6 +97,7 @@ def dataset_from_header(raw: dict[str, Any], versions: list[dict[str, Any]]) -> 
         next_sequence=raw["next_sequence"],
         revision=raw["revision"],
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
+        load_timeout_s=raw.get("load_timeout_s"),  # absent from documents stored before it
     )
 
 

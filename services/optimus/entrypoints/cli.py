@@ -75,6 +75,15 @@ def serve(
         float,
         typer.Option(help="How long entries of a discarded or evicted version stay readable."),
     ] = CollectorSettings().grace_ms / 1000,
+    load_timeout_seconds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Fail a version AWAITING_ENTRIES that gets no batch for this long (datasets "
+            "may set their own load-timeout-seconds). Default: never.",
+            show_default=False,
+        ),
+    ] = None,
     refresh_interval_seconds: Annotated[
         float,
         typer.Option(help="With --dapr: how often a replica re-checks every dataset's head."),
@@ -106,6 +115,7 @@ def serve(
             gc_grace_ms=grace_ms,
             refresh_interval_s=refresh_interval_seconds,
             read_cache_bytes=read_cache_mb << 20,
+            default_load_timeout_s=load_timeout_seconds,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
         app: Any = functools.partial(_dapr_app, settings, count_requests)
@@ -116,7 +126,9 @@ def serve(
                 EmbeddedSettings(
                     data_dir=data_dir,
                     limits=limits,
-                    collector=CollectorSettings(grace_ms=grace_ms),
+                    collector=CollectorSettings(
+                        grace_ms=grace_ms, default_load_timeout_s=load_timeout_seconds
+                    ),
                     block_cache_bytes=read_cache_mb << 20,
                 )
             )

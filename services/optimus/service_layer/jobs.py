@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from optimus.domain.errors import OptimusError
@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 # How long entries of a dead version stay readable, for reads that resolved it just before.
 GC_GRACE_MS = 10_000
+
+
+def abandoned_reason(timeout_s: int) -> str:
+    return f"abandoned: no batch for {timeout_s} s (load-timeout-seconds)"
 
 
 def saves_begun(events: Sequence[VersionEvent]) -> list[tuple[str, str]]:
@@ -65,6 +69,38 @@ class LifecycleJobs:
         else:
             outcome = str(version.status)
         self.meter.operation("save", outcome, time.perf_counter() - started)
+
+    async def fail_abandoned_loads(
+        self,
+        dataset_name: str,
+        *,
+        now: int,
+        last_batch_at: Mapping[str, int],
+        watched_since: int,
+        default_timeout_s: int | None,
+    ) -> list[str]:
+        """Fail the dataset's versions AWAITING_ENTRIES that got no batch within their timeout.
+
+        FAILED is dead: the collector then deletes what they had received. Returns their ids.
+        """
+        dataset = await self.host.get(dataset_name)
+        abandoned = dataset.abandoned_loads(
+            now=now,
+            last_batch_at=last_batch_at,
+            watched_since=watched_since,
+            default_s=default_timeout_s,
+        )
+        failed = []
+        for version_id, timeout_s in abandoned:
+            reason = abandoned_reason(timeout_s)
+            try:
+                await self.host.execute(dataset_name, FailVersion(version_id, reason))
+            except OptimusError as exc:  # saved or discarded meanwhile
+                log.info("timing out %s: %s", version_id, exc.message)
+                continue
+            log.warning("version %s failed: %s", version_id, reason)
+            failed.append(version_id)
+        return failed
 
     async def purge_dead_versions(self, dataset_name: str, *, now: int, grace_ms: int) -> list[str]:
         """Delete the entries of the dataset's dead versions that died at least `grace_ms` ago.

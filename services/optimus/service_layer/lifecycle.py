@@ -43,6 +43,7 @@ class VersionLifecycle:
         content_type: object,
         eviction_policy: EvictionPolicy,
         by: str,
+        load_timeout_s: object = None,
     ) -> Dataset:
         dataset = Dataset.create(
             name,
@@ -51,6 +52,7 @@ class VersionLifecycle:
             eviction_policy=eviction_policy,
             at=self._clock.now_ms(),
             by=by,
+            load_timeout_s=load_timeout_s,
         )
         await self._host.create(dataset)
         return dataset

@@ -95,6 +95,7 @@ def dataset_body(dataset: Dataset) -> dict[str, Any]:
         "name": dataset.name,
         "content-type": dataset.content_type,
         "eviction-policy": dataset.eviction_policy.to_dict(),
+        "load-timeout-seconds": dataset.load_timeout_s,
         "tables": list(dataset.tables),
         "created-at": dataset.created_at,
         "revision": dataset.revision,

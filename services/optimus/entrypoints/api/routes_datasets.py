@@ -26,6 +26,7 @@ async def create_dataset(request: Request) -> Response:
         body.tables,
         content_type=body.content_type,
         eviction_policy=parse_eviction_policy(body.eviction_policy),
+        load_timeout_s=body.load_timeout_seconds,
         by=caller(request),
     )
     return json_response(

@@ -28,6 +28,13 @@ class CreateDatasetRequest(_Body):
         examples=[{"type": "keep-last-x-versions", "versions": 10}],
         description="How many saved versions to keep (default 10); the published one is kept.",
     )
+    load_timeout_seconds: Any = Field(
+        None,
+        alias="load-timeout-seconds",
+        examples=[3600],
+        description="A version AWAITING_ENTRIES that gets no new batch for this long becomes "
+        "FAILED and its entries are deleted (default: the server's --load-timeout-seconds).",
+    )
 
 
 class CreateVersionRequest(_Body):
