@@ -12,6 +12,7 @@ from optimus.hosts.embedded.fence import EmbeddedWriteFence
 from optimus.hosts.embedded.host import EmbeddedHost
 from optimus.hosts.embedded.jobs import CollectorSettings, EmbeddedJobs
 from optimus.hosts.embedded.malloc import fix_mmap_threshold, limit_arenas
+from optimus.hosts.embedded.replicas import ThisProcess
 from optimus.hosts.embedded.rocksdb import (
     BLOCK_CACHE_BYTES,
     RocksDatasetStore,
@@ -25,6 +26,7 @@ from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
 from optimus.service_layer.metering import Meter
 from optimus.service_layer.reads import EntryReader
+from optimus.service_layer.replicas import ReplicaReadiness, ServingReporter, ServingTracker
 from optimus.service_layer.services import BackgroundGroup, Services
 from optimus.service_layer.views import ReadViews
 
@@ -68,6 +70,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     )
     host.add_listener(EventLog())
     host.add_listener(jobs)
+    tracker = ServingTracker(host.views, clock)
 
     def close() -> None:
         entries.close()  # its reader threads first: they use the database
@@ -79,8 +82,11 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         loader=EntryLoader(host, entries, fence, settings.limits, meter),
         reader=EntryReader(host, entries),
         # `optimus backup` asks the running server for a checkpoint through its socket.
-        background=BackgroundGroup((jobs, BackupSocket(db, settings.data_dir))),
+        background=BackgroundGroup(
+            (jobs, BackupSocket(db, settings.data_dir), ServingReporter(tracker, None, 0))
+        ),
         export=VersionExport(host, entries),
+        replicas=ReplicaReadiness(ThisProcess(tracker, clock)),
         max_request_bytes=settings.max_request_bytes,
         close=close,
         meter=meter,
@@ -109,6 +115,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     from optimus.hosts.dapr.host import DaprHost
     from optimus.hosts.dapr.jobs import DaprJobs
     from optimus.hosts.dapr.refresher import ViewRefresher
+    from optimus.hosts.dapr.replicas import HEARTBEAT_S, StateStoreReplicas
 
     names = DaprNames.from_env()
     client = DaprClient()  # waits until the sidecar answers
@@ -131,12 +138,15 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         actors=actors,
         refresher=ViewRefresher(host, client, names, settings.refresh_interval_s, meter),
     )
+    registry = StateStoreReplicas(client, names.entries_store, clock)
+    reporter = ServingReporter(ServingTracker(host.views, clock), registry.report, HEARTBEAT_S)
     return Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock, meter=meter),
         loader=EntryLoader(host, entries, fence, settings.limits, meter),
         reader=EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes, meter)),
-        background=background,
+        background=BackgroundGroup((background, reporter)),
+        replicas=ReplicaReadiness(registry),
         export=VersionExport(host, entries),  # not through the read cache: it reads everything
         max_request_bytes=settings.max_request_bytes,
         host_routes=dapr_routes(background),

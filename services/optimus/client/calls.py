@@ -108,9 +108,12 @@ def load_entries(dataset: str, version_id: str, body: bytes) -> Call:
     return Call("POST", f"datasets/{_segment(dataset)}", _pin(version_id), body)
 
 
-def transition(version_id: str, action: str, reason: str | None) -> Call:
-    """publish or discard."""
-    return Call("POST", f"versions/{_segment(version_id)}/{action}", body=_reason(reason))
+def transition(
+    version_id: str, action: str, reason: str | None, *, wait_replicas: bool = False
+) -> Call:
+    """publish or discard; a publish with `wait_replicas` returns once all replicas serve it."""
+    params = {"wait": "replicas"} if wait_replicas else None
+    return Call("POST", f"versions/{_segment(version_id)}/{action}", params, _reason(reason))
 
 
 def save(

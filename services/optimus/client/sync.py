@@ -200,8 +200,18 @@ class OptimusClient:
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
 
-    def publish(self, version_id: str, *, reason: str | None = None) -> Version:
-        body = calls.json_of(self._send(calls.transition(version_id, "publish", reason)))
+    def publish(
+        self, version_id: str, *, reason: str | None = None, wait_replicas: bool = False
+    ) -> Version:
+        """Publish (or roll back to) a SAVED version.
+
+        With `wait_replicas`, return once every live API replica serves it; if some
+        don't within the server's bound, the publish is still done and
+        `ReplicasNotReady` (a 504) is raised.
+        """
+        body = calls.json_of(
+            self._send(calls.transition(version_id, "publish", reason, wait_replicas=wait_replicas))
+        )
         return Version.from_json(body["version"])
 
     def discard(self, version_id: str, *, reason: str | None = None) -> Version:

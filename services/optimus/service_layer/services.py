@@ -12,6 +12,7 @@ from optimus.service_layer.loading import EntryLoader
 from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import DatasetHost
 from optimus.service_layer.reads import EntryReader
+from optimus.service_layer.replicas import ReplicaReadiness
 
 
 class BackgroundWork(Protocol):
@@ -45,6 +46,7 @@ class Services:
     reader: EntryReader
     background: BackgroundWork
     export: VersionExport
+    replicas: ReplicaReadiness
     max_request_bytes: int = 64 << 20
     # Releases what the adapters hold (files, connections) once the app has stopped.
     close: Callable[[], None] = lambda: None

@@ -15,6 +15,7 @@ from optimus.entrypoints.api import (
     routes_datasets,
     routes_entries,
     routes_export,
+    routes_replicas,
     routes_versions,
 )
 from optimus.entrypoints.api.errors import install_error_handlers
@@ -61,7 +62,13 @@ def create_fastapi(services: Services, requests: RequestCounts | None = None) ->
     app.state.services = services
     install_error_handlers(app)
     services.host_routes(app)
-    for module in (routes_datasets, routes_versions, routes_entries, routes_export):
+    for module in (
+        routes_datasets,
+        routes_versions,
+        routes_entries,
+        routes_export,
+        routes_replicas,
+    ):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthcheck", tags=["health"], summary="200 while the service is running")

@@ -9,11 +9,18 @@ each batch's manifest lists the keys it wrote.
     v/<version>                 the dataset a version belongs to
     h/<dataset>                 head: the dataset's revision and active version
     c/datasets                  catalog: the names of all datasets
+    c/replicas                  the names of the API replicas that have reported
+    r/<replica>                 a replica's report: what it serves, and when it last said so
 """
 
 from __future__ import annotations
 
 CATALOG = "c/datasets"
+REPLICAS = "c/replicas"
+
+
+def replica(name: str) -> str:
+    return f"r/{name}"
 
 
 def entry(version_id: str, table: str, key: str) -> str:
