@@ -23,6 +23,8 @@ from optimus.entrypoints.api.app import create_app
 from optimus.entrypoints.cli import cli
 from optimus.hosts.dapr.app import dapr_routes
 from optimus.hosts.dapr.components import DaprNames
+from optimus.service_layer.metering import Meter
+from optimus.service_layer.views import ReadViews
 
 SUBSCRIBE_PATH = "/dapr/subscribe"  # where Dapr asks an app for its subscriptions
 
@@ -60,7 +62,12 @@ class ApiProbe:
             refresher=SimpleNamespace(synced=asyncio.Event()),
         )
         services = SimpleNamespace(
-            reader=None, max_request_bytes=1 << 20, host_routes=dapr_routes(background)
+            reader=None,
+            max_request_bytes=1 << 20,
+            host_routes=dapr_routes(background),
+            meter=Meter(),
+            host=SimpleNamespace(views=ReadViews()),
+            engine_figures=dict,
         )
         self._app = create_app(services)  # type: ignore[arg-type]
 

@@ -16,6 +16,7 @@ from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bo
 from optimus.entrypoints.api.app import create_app
 from optimus.entrypoints.export_command import export
 from optimus.entrypoints.logs import LogFormat, configure_logging
+from optimus.entrypoints.tracing import configure_tracing
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
@@ -107,6 +108,7 @@ def serve(
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     configure_logging(log_level, log_format)
+    tracing = configure_tracing("optimus-api")
     limits = Limits(max_value_bytes=max_value_bytes)
     grace_ms = int(gc_grace_seconds * 1000)
     if dapr:
@@ -118,7 +120,7 @@ def serve(
             default_load_timeout_s=load_timeout_seconds,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
-        app: Any = functools.partial(_dapr_app, settings, count_requests)
+        app: Any = functools.partial(_dapr_app, settings, count_requests, tracing)
         where = "as Dapr app optimus-api"
     else:
         try:
@@ -135,7 +137,7 @@ def serve(
         except Exception as exc:  # in use by another server, not a directory, …
             typer.secho(f"cannot open {data_dir}: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
-        app = create_app(services, count_requests=count_requests)
+        app = create_app(services, count_requests=count_requests, tracing=tracing)
         where = f"data: {data_dir.resolve()}"
     banner = (
         f"Optimus {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
@@ -158,8 +160,8 @@ def serve(
     )
 
 
-def _dapr_app(settings: DaprSettings, count_requests: bool) -> ASGIApp:
-    return create_app(bootstrap_dapr(settings), count_requests=count_requests)
+def _dapr_app(settings: DaprSettings, count_requests: bool, tracing: bool) -> ASGIApp:
+    return create_app(bootstrap_dapr(settings), count_requests=count_requests, tracing=tracing)
 
 
 cli.command()(load)

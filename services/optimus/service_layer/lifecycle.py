@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from opentelemetry import trace
+
 from optimus.domain.dataset import Dataset
 from optimus.domain.errors import OptimusError
 from optimus.domain.ids import new_version_id
@@ -18,6 +20,8 @@ from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import Clock, DatasetHost
 
 log = logging.getLogger(__name__)
+# The API only: spans are recorded when the process installed the SDK (entrypoints.tracing).
+_tracer = trace.get_tracer(__name__)
 
 SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a save
 
@@ -99,6 +103,10 @@ class VersionLifecycle:
         return version
 
     async def publish(self, version_id: str, *, by: str, reason: str | None = None) -> Version:
+        with _tracer.start_as_current_span("publish", attributes={"optimus.version": version_id}):
+            return await self._publish(version_id, by, reason)
+
+    async def _publish(self, version_id: str, by: str, reason: str | None) -> Version:
         started = time.perf_counter()
         try:
             dataset = await self._host.dataset_of_version(version_id)

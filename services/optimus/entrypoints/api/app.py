@@ -30,6 +30,7 @@ from optimus.entrypoints.api.metrics import (
 )
 from optimus.entrypoints.api.request_ids import RequestIds, RequestIdSource
 from optimus.entrypoints.api.responses import ack, json_response
+from optimus.entrypoints.tracing import traced
 from optimus.service_layer.services import Services
 
 DESCRIPTION = """\
@@ -91,17 +92,23 @@ def create_fastapi(services: Services, requests: RequestCounts | None = None) ->
     return app
 
 
-def create_app(services: Services, *, count_requests: bool = True) -> ASGIApp:
-    """The whole app; without `count_requests`, /metrics has no HTTP request figures."""
+def create_app(
+    services: Services, *, count_requests: bool = True, tracing: bool = False
+) -> ASGIApp:
+    """The whole app; without `count_requests`, /metrics has no HTTP request figures.
+
+    With `tracing` (see `entrypoints.tracing`), every request gets a span.
+    """
     requests = RequestCounts()
     ids = RequestIdSource()
     fastapi: ASGIApp = create_fastapi(services, requests)
     if count_requests:
         fastapi = CountedRequests(fastapi, requests)
-    return FastEntryReads(
+    app: ASGIApp = FastEntryReads(
         RequestIds(fastapi, ids),
         services.reader,
         services.max_request_bytes,
         ids,
         requests if count_requests else None,
     )
+    return traced(app) if tracing else app
