@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from optimus.service_layer.ports import DatasetHost, EntryStore
 from optimus.service_layer.views import DatasetView, refreshed_view
 
-# (table, key, stored value bytes)
-ExportedEntry = tuple[str, str, bytes]
+BATCH_ENTRIES = 65_536  # entries per batch of an export (a Parquet row group)
 # The layout of an export file, which `optimus load` recognises: these columns, and in
 # Parquet this schema metadata (values are then JSON text for JSON datasets).
 COLUMNS = ("table", "key", "value")
@@ -19,13 +18,22 @@ CONTENT_TYPE_KEY = b"optimus.content-type"
 
 
 @dataclass(frozen=True, slots=True)
+class ExportBatch:
+    """Consecutive entries of one table, in key order."""
+
+    table: str
+    keys: list[str]
+    values: list[bytes]  # stored value bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Export:
     """What an export will hold, known before the first entry is read."""
 
     view: DatasetView
     version_id: str
     tables: tuple[str, ...]
-    entries: AsyncIterator[ExportedEntry]
+    batches: AsyncIterator[ExportBatch]
 
 
 class VersionExport:
@@ -47,11 +55,20 @@ class VersionExport:
         if table is not None:
             view.check_table(table)
         tables = (table,) if table is not None else tuple(sorted(view.tables))
-        return Export(view, version_id, tables, self._entries(version_id, tables))
+        return Export(view, version_id, tables, self._batches(version_id, tables))
 
-    async def _entries(
+    async def _batches(
         self, version_id: str, tables: tuple[str, ...]
-    ) -> AsyncIterator[ExportedEntry]:
+    ) -> AsyncIterator[ExportBatch]:
+        # In batches: the formats turn whole columns into bytes, not one entry at a time.
         for table in tables:
+            keys: list[str] = []
+            values: list[bytes] = []
             async for key, value in self._store.scan(version_id, table):
-                yield table, key, value
+                keys.append(key)
+                values.append(value)
+                if len(keys) == BATCH_ENTRIES:
+                    yield ExportBatch(table, keys, values)
+                    keys, values = [], []
+            if keys:
+                yield ExportBatch(table, keys, values)

@@ -17,8 +17,6 @@ import pyarrow.parquet as pq
 
 from optimus.service_layer.export import COLUMNS, CONTENT_TYPE_KEY, LAYOUT, LAYOUT_KEY, Export
 
-ROWS_PER_GROUP = 65_536  # entries per Parquet row group, and per JSON Lines chunk
-
 
 class ExportFormat(StrEnum):
     JSONL = "jsonl"
@@ -36,15 +34,18 @@ class ExportFormat(StrEnum):
 async def jsonl_chunks(export: Export) -> AsyncIterator[bytes]:
     dumps = orjson.dumps
     as_json = export.view.is_json
-    lines: list[bytes] = []
-    async for table, key, value in export.entries:
-        # The stored bytes of a JSON value are its JSON: written as they are.
-        stored = value if as_json else dumps(value.decode())
-        lines.append(b'{"table":%s,"key":%s,"value":%s}\n' % (dumps(table), dumps(key), stored))
-        if len(lines) == ROWS_PER_GROUP:
-            yield b"".join(lines)
-            lines.clear()
-    if lines:
+    async for batch in export.batches:
+        table = b'{"table":%s,"key":' % dumps(batch.table)
+        if as_json:  # the stored bytes of a JSON value are its JSON: written as they are
+            lines = [
+                b'%s%s,"value":%s}\n' % (table, dumps(key), value)
+                for key, value in zip(batch.keys, batch.values, strict=True)
+            ]
+        else:
+            lines = [
+                b'%s%s,"value":%s}\n' % (table, dumps(key), dumps(value.decode()))
+                for key, value in zip(batch.keys, batch.values, strict=True)
+            ]
         yield b"".join(lines)
 
 
@@ -86,32 +87,16 @@ async def parquet_chunks(export: Export) -> AsyncIterator[bytes]:
     schema = parquet_schema(export.view.content_type)
     sink = _Chunks()
     writer = pq.ParquetWriter(sink, schema, compression="zstd")
-    columns: tuple[list[str], list[str], list[bytes]] = ([], [], [])
-    tables, keys, values = columns
-
-    def write_group() -> None:
-        # Values are UTF-8 text (JSON or strings): binary into a string column, not decoded.
-        group = pa.table(
-            [
-                pa.array(tables, pa.string()),
-                pa.array(keys, pa.string()),
-                pa.array(values, pa.binary()).cast(pa.string()),
-            ],
-            schema=schema,
-        )
-        writer.write_table(group)
-        for column in columns:
-            column.clear()
-
-    async for table, key, value in export.entries:
-        tables.append(table)
-        keys.append(key)
-        values.append(value)
-        if len(keys) == ROWS_PER_GROUP:
-            write_group()
-            yield sink.take()
-    if keys:
-        write_group()
+    async for batch in export.batches:
+        count = len(batch.keys)
+        columns = [
+            pa.array([batch.table] * count, pa.string()),
+            pa.array(batch.keys, pa.string()),
+            # Values are UTF-8 text (JSON or strings): binary into a string column, not decoded.
+            pa.array(batch.values, pa.binary()).cast(pa.string()),
+        ]
+        writer.write_table(pa.table(columns, schema=schema))  # one row group per batch
+        yield sink.take()
     writer.close()
     yield sink.take()
 
