@@ -11,25 +11,31 @@ from typing import TYPE_CHECKING
 from optimus.adapters.clock import SystemClock
 from optimus.adapters.publish_hooks import HttpPublishHooks
 from optimus.hosts.embedded.audit_file import AuditFile
+from optimus.hosts.embedded.backup import DATABASE_DIR, BackupSocket
 from optimus.hosts.embedded.event_log import EventLog
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
 from optimus.hosts.embedded.host import EmbeddedHost
 from optimus.hosts.embedded.jobs import CollectorSettings, EmbeddedJobs
 from optimus.hosts.embedded.malloc import fix_mmap_threshold, limit_arenas
+from optimus.hosts.embedded.replicas import ThisProcess
 from optimus.hosts.embedded.rocksdb import (
     BLOCK_CACHE_BYTES,
     RocksDatasetStore,
     RocksEntryStore,
+    engine_figures,
     open_database,
 )
 from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.diffs import VersionDiffs
+from optimus.service_layer.export import VersionExport
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import TokenVerifier
 from optimus.service_layer.reads import EntryReader
-from optimus.service_layer.services import AllBackgroundWork, BackgroundWork, Services
+from optimus.service_layer.replicas import ReplicaReadiness, ServingReporter, ServingTracker
+from optimus.service_layer.services import BackgroundGroup, BackgroundWork, Services
 from optimus.service_layer.views import ReadViews, ViewSource
 from optimus.service_layer.watching import EventFeed
 
@@ -54,6 +60,8 @@ class DaprSettings:
     authenticator: TokenVerifier | None = None
     # Dapr's app-api-token (env APP_API_TOKEN): when set, only the sidecar may call the app.
     app_api_token: str | None = field(default_factory=lambda: os.environ.get("APP_API_TOKEN"))
+    # The load timeout of datasets that set none (None: loads never time out).
+    default_load_timeout_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,46 +93,58 @@ def _with_grpc(
 
     servicer = OptimusServicer(reader, views, feed, authenticator)
     server = GrpcServer(servicer, address, *installers)
-    return AllBackgroundWork([background, server])
+    return BackgroundGroup((background, server))
 
 
 def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     """Everything in this process, on local disk under `settings.data_dir`."""
     limit_arenas(1)  # before RocksDB starts its threads
     fix_mmap_threshold(128 << 10)  # glibc's initial threshold, kept
-    db = open_database(settings.data_dir / "rocksdb", block_cache_bytes=settings.block_cache_bytes)
+    db = open_database(
+        settings.data_dir / DATABASE_DIR, block_cache_bytes=settings.block_cache_bytes
+    )
     clock = SystemClock()
+    meter = Meter()
     host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
-    entries = RocksEntryStore(db)
-    fence = EmbeddedWriteFence(host.views)
-    jobs = EmbeddedJobs(LifecycleJobs(host, entries, fence), clock, settings.collector)
+    entries = RocksEntryStore(db, meter)
+    fence = EmbeddedWriteFence(host.views, clock)
+    jobs = EmbeddedJobs(
+        LifecycleJobs(host, entries, fence, meter), clock, settings.collector, fence.last_batch_at
+    )
     feed = EventFeed()
     host.add_listener(EventLog())
     host.add_listener(jobs)
     host.add_listener(feed)
+    tracker = ServingTracker(host.views, clock)
     reader = EntryReader(host, entries)
-    audit = AuditFile(settings.data_dir)
+    diffs = VersionDiffs(host, entries)
 
     def close() -> None:
         entries.close()  # its reader threads first: they use the database
         db.close()
-        audit.close()
 
-    diffs = VersionDiffs(host, entries)
+    # `optimus backup` asks the running server for a checkpoint through its socket.
+    work = BackgroundGroup(
+        (jobs, BackupSocket(db, settings.data_dir), ServingReporter(tracker, None, 0))
+    )
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock, diffs=diffs, hooks=HttpPublishHooks()),
-        loader=EntryLoader(host, entries, fence, settings.limits),
+        lifecycle=VersionLifecycle(host, clock, diffs=diffs, hooks=HttpPublishHooks(), meter=meter),
+        loader=EntryLoader(host, entries, fence, settings.limits, meter),
         reader=reader,
         background=_with_grpc(
-            jobs, settings.grpc_address, reader, host, feed, settings.authenticator
+            work, settings.grpc_address, reader, host, feed, settings.authenticator
         ),
         authenticator=settings.authenticator,
-        audit=AuditLog(audit),
+        audit=AuditLog(AuditFile(settings.data_dir)),
         diffs=diffs,
+        export=VersionExport(host, reader),
+        replicas=ReplicaReadiness(ThisProcess(tracker, clock)),
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         close=close,
+        meter=meter,
+        engine_figures=lambda: engine_figures(db),
     )
 
 
@@ -153,41 +173,50 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     from optimus.hosts.dapr.host import DaprHost
     from optimus.hosts.dapr.jobs import DaprJobs
     from optimus.hosts.dapr.refresher import ViewRefresher
+    from optimus.hosts.dapr.replicas import HEARTBEAT_S, StateStoreReplicas
 
+    if settings.grpc_app_channel and settings.grpc_address is None:
+        raise ValueError("a gRPC app channel needs the gRPC API's address")
     names = DaprNames.from_env()
     client = DaprClient()  # waits until the sidecar answers
     actors = DatasetActors()
     clock = SystemClock()
+    meter = Meter()
     host = DaprHost(actors, client, names, ReadViews())
     entries = DaprEntryStore(client, actors, names)
     fence = DaprWriteFence(actors)
-    jobs = DaprJobs(LifecycleJobs(host, entries, fence), clock, settings.gc_grace_ms)
-    if settings.grpc_app_channel and settings.grpc_address is None:
-        raise ValueError("a gRPC app channel needs the gRPC API's address")
-    refresher = ViewRefresher(host, client, names, settings.refresh_interval_s)
+    jobs = DaprJobs(LifecycleJobs(host, entries, fence, meter), clock, settings.gc_grace_ms)
+    refresher = ViewRefresher(host, client, names, settings.refresh_interval_s, meter)
     feed = EventFeed()
     background = DaprBackground(
         actor_services=ActorServices(
-            client, VersionEventPublisher(client, names), names, clock, jobs
+            client,
+            VersionEventPublisher(client, names),
+            names,
+            clock,
+            jobs,
+            settings.default_load_timeout_s,
         ),
         actors=actors,
         refresher=refresher,
         serve_actors=not settings.grpc_app_channel,
     )
+    registry = StateStoreReplicas(client, names.entries_store, clock)
+    reporter = ServingReporter(ServingTracker(host.views, clock), registry.report, HEARTBEAT_S)
     # With a gRPC app channel, the sidecar delivers events over gRPC (grpc_callbacks.py).
     callbacks = VersionEventCallbacks(names, refresher, feed)
     installers = [callbacks.install] if settings.grpc_app_channel else []
-    cached_entries = CachingEntryStore(entries, settings.read_cache_bytes)
+    cached_entries = CachingEntryStore(entries, settings.read_cache_bytes, meter)
     reader = EntryReader(host, cached_entries)
     diffs = VersionDiffs(host, cached_entries)
     hooks = HttpPublishHooks(dapr_http_port=int(dapr_settings.DAPR_HTTP_PORT))
     return Services(
         host=host,
-        lifecycle=VersionLifecycle(host, clock, diffs=diffs, hooks=hooks),
-        loader=EntryLoader(host, entries, fence, settings.limits),
+        lifecycle=VersionLifecycle(host, clock, diffs=diffs, hooks=hooks, meter=meter),
+        loader=EntryLoader(host, entries, fence, settings.limits, meter),
         reader=reader,
         background=_with_grpc(
-            background,
+            BackgroundGroup((background, reporter)),
             settings.grpc_address,
             reader,
             host,
@@ -198,6 +227,8 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         authenticator=settings.authenticator,
         audit=AuditLog(DaprAuditStore(client, names)),
         diffs=diffs,
+        export=VersionExport(host, reader),  # the read cache lets a scan pass through
+        replicas=ReplicaReadiness(registry),
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         host_routes=dapr_routes(background, feed),
@@ -206,4 +237,5 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
             if settings.app_api_token
             else lambda app: app
         ),
+        meter=meter,
     )

@@ -23,6 +23,8 @@ from optimus.entrypoints.api.app import create_app
 from optimus.entrypoints.cli import cli
 from optimus.hosts.dapr.app import dapr_routes
 from optimus.hosts.dapr.components import DaprNames
+from optimus.service_layer.metering import Meter
+from optimus.service_layer.views import ReadViews
 from optimus.service_layer.watching import EventFeed
 
 SUBSCRIBE_PATH = "/dapr/subscribe"  # where Dapr asks an app for its subscriptions
@@ -67,6 +69,9 @@ class ApiProbe:
             max_request_bytes=1 << 20,
             host_routes=dapr_routes(background, EventFeed()),
             host_layer=lambda app: app,
+            meter=Meter(),
+            host=SimpleNamespace(views=ReadViews()),
+            engine_figures=dict,
         )
         self._app = create_app(services)  # type: ignore[arg-type]
 

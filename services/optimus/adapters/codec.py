@@ -90,6 +90,7 @@ def dataset_header_to_dict(dataset: Dataset) -> dict[str, Any]:
         "revision": dataset.revision,
         "operation_log": [_operation_to_dict(op) for op in dataset.operation_log],
         "masking": dataset.masking,
+        "load_timeout_s": dataset.load_timeout_s,
     }
 
 
@@ -115,6 +116,7 @@ def dataset_from_header(raw: dict[str, Any], versions: list[dict[str, Any]]) -> 
         revision=raw["revision"],
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
         masking=raw.get("masking", {}),  # absent from datasets stored before masking
+        load_timeout_s=raw.get("load_timeout_s"),  # absent from documents stored before it
     )
 
 

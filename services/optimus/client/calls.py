@@ -150,9 +150,13 @@ def load_entries(dataset: str, version_id: str, body: bytes) -> Call:
     return Call("POST", f"datasets/{_segment(dataset)}", _pin(version_id), body)
 
 
-def transition(version_id: str, action: str, reason: str | None) -> Call:
-    """publish, stage, unstage or discard."""
-    return Call("POST", f"versions/{_segment(version_id)}/{action}", body=_reason(reason))
+def transition(
+    version_id: str, action: str, reason: str | None, *, wait_replicas: bool = False
+) -> Call:
+    """publish, stage, unstage or discard; with `wait_replicas`, a publish returns once every
+    replica serves the version."""
+    params = {"wait": "replicas"} if wait_replicas else None
+    return Call("POST", f"versions/{_segment(version_id)}/{action}", params, _reason(reason))
 
 
 def forced_publish(version_id: str, reason: str) -> Call:

@@ -62,6 +62,13 @@ class ServerError(ApiError):
     """5xx: the server or a proxy on the way failed; worth retrying."""
 
 
+class ReplicasNotReady(ApiError):
+    """504 `replicas-not-ready`: published, but some replica did not serve it in time.
+
+    Not retried: the publish is done; `details["lagging"]` names the replicas.
+    """
+
+
 class Unavailable(OptimusClientError):
     """The request did not get an answer (connection refused or reset, timeout)."""
 
@@ -92,6 +99,8 @@ def error_from_response(status: int, body: bytes) -> ApiError:
         code, details = "error", {}
     if status == 404 and code == "key-not-found":
         kind: type[ApiError] = KeyNotFound
+    elif code == "replicas-not-ready":
+        kind = ReplicasNotReady
     elif status >= 500:
         kind = ServerError
     else:

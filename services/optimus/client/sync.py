@@ -260,15 +260,26 @@ class OptimusClient:
             pause = min(pause * 2, 1.0)
 
     def publish(
-        self, version_id: str, *, reason: str | None = None, force: bool = False
+        self,
+        version_id: str,
+        *,
+        reason: str | None = None,
+        force: bool = False,
+        wait_replicas: bool = False,
     ) -> Version:
-        """Publish; `force` (with a reason) overrides failed publish gates."""
+        """Publish (or roll back to) a SAVED version; `force` (with a reason) overrides
+        failed publish gates.
+
+        With `wait_replicas`, return once every live API replica serves it; if some
+        don't within the server's bound, the publish is still done and
+        `ReplicasNotReady` (a 504) is raised.
+        """
         if force and not reason:
             raise ValueError("a forced publish needs a reason")
         call = (
             calls.forced_publish(version_id, reason)  # type: ignore[arg-type]
             if force
-            else calls.transition(version_id, "publish", reason)
+            else calls.transition(version_id, "publish", reason, wait_replicas=wait_replicas)
         )
         body = calls.json_of(self._send(call))
         return Version.from_json(body["version"])

@@ -65,8 +65,11 @@ class DaprCluster:
         run_dir: Path,
         binaries: DaprBinaries | None = None,
         log_level: str = "info",
+        trace_to: str | None = None,
     ) -> None:
         self.component_set = ComponentSet(component_set)
+        # host:port of an OTLP/HTTP receiver: the sidecars then trace every call to it.
+        self.trace_to = trace_to or os.environ.get("OPTIMUS_DAPR_TRACE_TO")
         self.run_dir = run_dir
         self.data_dir = run_dir / "data"
         self.log_level = log_level
@@ -93,7 +96,11 @@ class DaprCluster:
     def start(self, timeout: float = 60.0) -> DaprCluster:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            variables = {"DATA_DIR": str(self.data_dir)}
+            variables = {
+                "DATA_DIR": str(self.data_dir),
+                "TRACING_SAMPLING_RATE": "1" if self.trace_to else "0",
+                "OTLP_ENDPOINT": self.trace_to or f"{LOOPBACK}:4318",
+            }
             if self.component_set in (ComponentSet.REDIS, ComponentSet.POSTGRES):
                 variables["REDIS_HOST"] = f"{LOOPBACK}:{self._start_redis(timeout)}"
             if self.component_set is ComponentSet.POSTGRES:

@@ -8,7 +8,7 @@ Dapr actor) only load the aggregate, call one method, and store it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from optimus.domain.bounds import MAX_OPEN_VERSIONS, MAX_TABLES, check_reason, check_who
@@ -65,6 +65,20 @@ def require_table(dataset: str, tables: Collection[str], table: str) -> None:
         )
 
 
+MAX_LOAD_TIMEOUT_S = 30 * 24 * 3600
+
+
+def validate_load_timeout(value: object) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or not 0 < value <= MAX_LOAD_TIMEOUT_S:
+        raise InvalidInput(
+            f"load-timeout-seconds must be a whole number of seconds, 1..{MAX_LOAD_TIMEOUT_S}",
+            field="load-timeout-seconds",
+        )
+    return value
+
+
 def is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
@@ -91,6 +105,9 @@ class Dataset:
     operation_log: list[Operation] = field(default_factory=list)
     # table -> fields of its values only callers with `unmask` see (JSON datasets)
     masking: dict[str, list[str]] = field(default_factory=dict)
+    # A version left AWAITING_ENTRIES with no new batch for this long fails (None: the
+    # server's default).
+    load_timeout_s: int | None = None
     events: list[VersionEvent] = field(default_factory=list, compare=False, repr=False)
 
     # ----------------------------------------------------------------- create
@@ -108,6 +125,7 @@ class Dataset:
         publish_hooks: tuple[PublishHook, ...] = (),
         at: int,
         by: str,
+        load_timeout_s: object = None,
     ) -> Dataset:
         validate_name("dataset", name)
         check_who(by)
@@ -130,6 +148,7 @@ class Dataset:
             publish_gates=publish_gates,
             schemas=check_schemas(schemas, tables=tables, json_values=is_json(content_type)),
             publish_hooks=publish_hooks,
+            load_timeout_s=validate_load_timeout(load_timeout_s),
         )
         dataset.operation_log.append(Operation("CREATED", at, by))
         return dataset
@@ -178,6 +197,33 @@ class Dataset:
 
     def versions_to_purge(self) -> list[Version]:
         return [v for v in self.versions.values() if v.status in DEAD and not v.purged]
+
+    def abandoned_loads(
+        self,
+        *,
+        now: int,
+        last_batch_at: Mapping[str, int],
+        watched_since: int,
+        default_s: int | None,
+    ) -> list[tuple[str, int]]:
+        """(version id, timeout s) of each version AWAITING_ENTRIES idle past its load timeout.
+
+        Idle since its last batch, or its creation, or `watched_since` (when the host
+        began to watch: batch times it did not see are unknown), whichever is latest.
+        """
+        timeout_s = self.load_timeout_s if self.load_timeout_s is not None else default_s
+        if timeout_s is None:
+            return []
+        found = []
+        for version in self.versions.values():
+            if version.status is not S.AWAITING_ENTRIES:
+                continue
+            idle_since = max(
+                last_batch_at.get(version.id, 0), version.operation_log[-1].at, watched_since
+            )
+            if now - idle_since >= timeout_s * 1000:
+                found.append((version.id, timeout_s))
+        return found
 
     def versions_saving(self) -> list[Version]:
         return [v for v in self.versions.values() if v.status is S.SAVING]

@@ -17,8 +17,11 @@ from optimus.entrypoints.api.app import create_app
 from optimus.entrypoints.api.host_guard import ANY_HOST, HostGuard, default_allowed_hosts
 from optimus.entrypoints.cli_audit import audit
 from optimus.entrypoints.cli_auth import serve_authenticator, tokens
+from optimus.entrypoints.export_command import export
 from optimus.entrypoints.http_protocol import GuardedHttpToolsProtocol
 from optimus.entrypoints.lifecycle_cli import add_lifecycle_commands
+from optimus.entrypoints.logs import LogFormat, configure_logging
+from optimus.entrypoints.tracing import configure_tracing
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
@@ -33,6 +36,13 @@ DEFAULT_PORT = 8888
 DEFAULT_KEEP_ALIVE_S = 5
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_MAX_CONNECTIONS = 1000
+LogFormatOption = Annotated[
+    LogFormat,
+    typer.Option(
+        help="text, or json: one JSON object per line (time, level, logger, message, "
+        "request_id, dataset, version, principal when known).",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -66,6 +76,7 @@ def serve(
         ),
     ] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_format: LogFormatOption = LogFormat.TEXT,
     max_value_bytes: Annotated[
         int, typer.Option(help="Largest value accepted, in bytes.")
     ] = Limits().max_value_bytes,
@@ -73,6 +84,15 @@ def serve(
         float,
         typer.Option(help="How long entries of a discarded or evicted version stay readable."),
     ] = CollectorSettings().grace_ms / 1000,
+    load_timeout_seconds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Fail a version AWAITING_ENTRIES that gets no batch for this long (datasets "
+            "may set their own load-timeout-seconds). Default: never.",
+            show_default=False,
+        ),
+    ] = None,
     refresh_interval_seconds: Annotated[
         float,
         typer.Option(help="With --dapr: how often a replica re-checks every dataset's head."),
@@ -137,11 +157,18 @@ def serve(
     insecure_no_auth: Annotated[
         bool, typer.Option(help="Serve a non-loopback address without authentication.")
     ] = False,
+    count_requests: Annotated[
+        bool,
+        typer.Option(
+            "--count-requests/--no-count-requests",
+            help="Count HTTP requests by route and status in GET /metrics (the other "
+            "figures are always there).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(log_level, log_format)
+    tracing = configure_tracing("optimus-api")
     authenticator = serve_authenticator(
         host, auth_file, (oidc_issuer, oidc_audience, oidc_jwks), insecure_no_auth
     )
@@ -157,9 +184,10 @@ def serve(
             grpc_address=grpc_address,
             grpc_app_channel=grpc_app_channel,
             authenticator=authenticator,
+            default_load_timeout_s=load_timeout_seconds,
         )
         # A factory: the Dapr gRPC clients must be created inside uvicorn's event loop.
-        app: Any = functools.partial(_dapr_app, settings)
+        app: Any = functools.partial(_dapr_app, settings, count_requests, tracing)
         where = "as Dapr app " + ("optimus-reads" if grpc_app_channel else "optimus-api")
     else:
         try:
@@ -167,7 +195,9 @@ def serve(
                 EmbeddedSettings(
                     data_dir=data_dir,
                     limits=limits,
-                    collector=CollectorSettings(grace_ms=grace_ms),
+                    collector=CollectorSettings(
+                        grace_ms=grace_ms, default_load_timeout_s=load_timeout_seconds
+                    ),
                     block_cache_bytes=read_cache_mb << 20,
                     grpc_address=grpc_address,
                     authenticator=authenticator,
@@ -181,18 +211,20 @@ def serve(
             if allowed_hosts
             else default_allowed_hosts(host)
         )
-        app = create_app(services)
+        app = create_app(services, count_requests=count_requests, tracing=tracing)
         if ANY_HOST not in hosts:
             app = HostGuard(app, hosts)
         where = f"data: {data_dir.resolve()}"
     if grpc_address is not None:
         where += f", gRPC on {grpc_address}"
-    typer.secho(
+    banner = (
         f"Optimus {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs, "
-        f"{where})",
-        fg=typer.colors.GREEN,
-        err=True,
+        f"{where})"
     )
+    if log_format is LogFormat.JSON:  # every line of the output is then a JSON object
+        logging.getLogger("optimus").warning(banner)
+    else:
+        typer.secho(banner, fg=typer.colors.GREEN, err=True)
     uvicorn.run(
         app,
         factory=dapr,
@@ -204,17 +236,40 @@ def serve(
         limit_concurrency=max_connections,
         access_log=False,  # costs about a quarter of the read throughput
         log_level=log_level,
+        log_config=None,  # uvicorn's loggers propagate to the handler configure_logging set
     )
 
 
-def _dapr_app(settings: DaprSettings) -> ASGIApp:
-    return create_app(bootstrap_dapr(settings))
+def _dapr_app(settings: DaprSettings, count_requests: bool, tracing: bool) -> ASGIApp:
+    return create_app(bootstrap_dapr(settings), count_requests=count_requests, tracing=tracing)
 
 
 cli.command()(load)
 cli.add_typer(tokens, name="token")
 cli.add_typer(audit, name="audit")
 add_lifecycle_commands(cli)
+cli.command()(export)
+
+
+@cli.command()
+def backup(
+    to: Annotated[
+        Path,
+        typer.Option(help="A new (or empty) directory: `optimus serve --data-dir` serves it."),
+    ],
+    data_dir: Annotated[
+        Path, typer.Option(help="The embedded data dir to back up (served or not).")
+    ] = Path("optimus-data"),
+) -> None:
+    """Take a consistent backup of an embedded data dir, while its server runs or not."""
+    from optimus.hosts.embedded.backup import BackupFailed, back_up
+
+    try:
+        back_up(data_dir, to)
+    except BackupFailed as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backup of {data_dir} in {to}; serve it with: optimus serve --data-dir {to}")
 
 
 @cli.command("loader-worker")
@@ -222,12 +277,13 @@ def loader_worker(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8889,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_format: LogFormatOption = LogFormat.TEXT,
 ) -> None:
     """Run a loader worker: a Dapr app (app id optimus-loader) that loads sources sent by
     `optimus load --workers optimus-loader` straight into the entries state store."""
     from optimus.entrypoints.loader_worker import create_worker_app
 
-    logging.basicConfig(level=log_level.upper())
+    configure_logging(log_level, log_format)
     uvicorn.run(
         create_worker_app,
         factory=True,  # the Dapr gRPC clients must be created inside uvicorn's event loop
@@ -237,6 +293,7 @@ def loader_worker(
         http="httptools",
         access_log=False,
         log_level=log_level,
+        log_config=None,  # uvicorn's loggers propagate to the handler configure_logging set
     )
 
 

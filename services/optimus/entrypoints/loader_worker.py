@@ -22,6 +22,15 @@ from dapr.aio.clients import DaprClient
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
+from optimus.entrypoints.api.metrics import (
+    METRICS_PATH,
+    CountedRequests,
+    OptimusCollector,
+    RequestCounts,
+    metrics_endpoint,
+    metrics_registry,
+)
+from optimus.entrypoints.api.request_ids import RequestIds, RequestIdSource
 from optimus.entrypoints.api.responses import error_body, json_response
 from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.hosts.dapr.components import DaprNames
@@ -35,6 +44,8 @@ from optimus.loader.plan import LoadPlan
 from optimus.loader.progress import LogProgress
 from optimus.loader.retry import RetryPolicy
 from optimus.loader.writer import BatchRecord, BatchWriter
+from optimus.service_layer.metering import Meter
+from optimus.service_layer.views import ReadViews
 
 CHUNKS_ROUTE = "/v1/chunks"
 
@@ -59,8 +70,10 @@ class WorkerServices:
     fence: DaprWriteFence
 
 
-def create_worker_app() -> FastAPI:
+def create_worker_app() -> RequestIds:
     """Call inside the running event loop (uvicorn factory): the gRPC clients bind to it."""
+    meter = Meter()
+    requests = RequestCounts()
     client = DaprClient()  # waits until the sidecar answers
     actors = DatasetActors()
     services = WorkerServices(
@@ -99,10 +112,14 @@ def create_worker_app() -> FastAPI:
             )
         except LoadFailed as failed:
             return json_response(error_body(str(failed), "load-failed"), 409)
+        meter.entries_loaded += sum(sum(r.stats.counts.values()) for r in records)
         return json_response({"status": "OK", "records": [r.to_json() for r in records]})
 
     @app.get("/healthcheck")
     async def healthcheck() -> Any:
         return json_response({"status": "OK", "message": "The loader worker is running."})
 
-    return app
+    # A worker serves no datasets: its figures are its requests and the entries it wrote.
+    collector = OptimusCollector(requests, meter, ReadViews(), dict)
+    app.add_route(METRICS_PATH, metrics_endpoint(metrics_registry(collector)), ["GET"], False)
+    return RequestIds(CountedRequests(app, requests), RequestIdSource())

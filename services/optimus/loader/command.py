@@ -21,6 +21,7 @@ from optimus.loader.plan import (
 )
 from optimus.loader.retry import RetryPolicy
 from optimus.loader.sources import Format, expand_sources
+from optimus.service_layer.export import COLUMNS as EXPORT_COLUMNS
 
 if TYPE_CHECKING:
     from optimus.loader.orchestration import LoadResult, LoadStopped
@@ -227,7 +228,8 @@ def load(
             mapping = ColumnMapping(
                 key_column=key_column,
                 value_column=None if row_as_value else value_column,
-                table_column=table_column,
+                # Neither given: the table is in the rows, as `optimus export` writes them.
+                table_column=table_column if table_column or table else EXPORT_COLUMNS[0],
                 value_format=value_format,
             )
             plan = LoadPlan(

@@ -22,6 +22,7 @@ from optimus.loader.errors import BadRow, LoadFailed
 from optimus.loader.mapping import ColumnMapping
 from optimus.loader.plan import BatchLimits
 from optimus.loader.sources import Format, Source
+from optimus.service_layer.export import LAYOUT, LAYOUT_KEY
 
 _NO_VALUE = object()
 
@@ -266,8 +267,10 @@ def _read_parquet(
     source: Source, index: int, mapping: ColumnMapping, limits: BatchLimits
 ) -> Iterator[RawBatch]:
     _require_table(source, mapping)
-    batches = _Batches(source, index, limits, text_values=False)
     file = pq.ParquetFile(source.path)
+    # An Optimus export holds values as text (JSON text for a JSON dataset).
+    is_export = (file.schema_arrow.metadata or {}).get(LAYOUT_KEY) == LAYOUT
+    batches = _Batches(source, index, limits, text_values=is_export)
     names = file.schema_arrow.names
     _column(source, names, mapping.key_column)
     table_column = mapping.table_column if batches.with_tables else None

@@ -8,8 +8,9 @@ twice after a crash is harmless.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from optimus.domain.dataset import Dataset
@@ -18,12 +19,17 @@ from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.version import DEAD
 from optimus.service_layer.commands import CompleteSave, FailVersion, RecordPurge
 from optimus.service_layer.diffs import VersionDiffs
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import DatasetHost, EntryStore, WriteFence
 
 log = logging.getLogger(__name__)
 
 # How long entries of a dead version stay readable, for reads that resolved it just before.
 GC_GRACE_MS = 10_000
+
+
+def abandoned_reason(timeout_s: int) -> str:
+    return f"abandoned: no batch for {timeout_s} s (load-timeout-seconds)"
 
 
 def saves_begun(events: Sequence[VersionEvent]) -> list[tuple[str, str]]:
@@ -41,6 +47,7 @@ class LifecycleJobs:
     host: DatasetHost
     entries: EntryStore
     fence: WriteFence
+    meter: Meter = field(default_factory=Meter)
 
     async def complete_save(self, dataset_name: str, version_id: str) -> None:
         """Count and digest the entries of a SAVING version, then let the aggregate verify them.
@@ -49,6 +56,7 @@ class LifecycleJobs:
         (Dapr, from the dataset's reminder) or to fail the version (embedded).
         """
         command: CompleteSave | FailVersion
+        started = time.perf_counter()
         dataset = await self.host.get(dataset_name)
         if await self.fence.drained(dataset_name, version_id):
             stats = await self.entries.stats(dataset_name, version_id, dataset.tables)
@@ -58,9 +66,45 @@ class LifecycleJobs:
             reason = "a batch was still being written when the save began; load it again"
             command = FailVersion(version_id, reason)
         try:
-            await self.host.execute(dataset_name, command)
+            version = await self.host.execute(dataset_name, command)
         except OptimusError as exc:  # e.g. discarded while it was saving
             log.info("save of %s ended: %s", version_id, exc.message)
+            outcome = "refused"
+        else:
+            outcome = str(version.status)
+        self.meter.operation("save", outcome, time.perf_counter() - started)
+
+    async def fail_abandoned_loads(
+        self,
+        dataset_name: str,
+        *,
+        now: int,
+        last_batch_at: Mapping[str, int],
+        watched_since: int,
+        default_timeout_s: int | None,
+    ) -> list[str]:
+        """Fail the dataset's versions AWAITING_ENTRIES that got no batch within their timeout.
+
+        FAILED is dead: the collector then deletes what they had received. Returns their ids.
+        """
+        dataset = await self.host.get(dataset_name)
+        abandoned = dataset.abandoned_loads(
+            now=now,
+            last_batch_at=last_batch_at,
+            watched_since=watched_since,
+            default_s=default_timeout_s,
+        )
+        failed = []
+        for version_id, timeout_s in abandoned:
+            reason = abandoned_reason(timeout_s)
+            try:
+                await self.host.execute(dataset_name, FailVersion(version_id, reason))
+            except OptimusError as exc:  # saved or discarded meanwhile
+                log.info("timing out %s: %s", version_id, exc.message)
+                continue
+            log.warning("version %s failed: %s", version_id, reason)
+            failed.append(version_id)
+        return failed
 
     async def _diff_for_gates(self, dataset: Dataset, version_id: str) -> dict[str, Any] | None:
         """The diff against the active version, if the version's publish gates need one."""
@@ -78,6 +122,7 @@ class LifecycleJobs:
         evicted finish; returns the ids of the versions purged.
         """
         dataset = await self.host.get(dataset_name)
+        self.meter.gc_runs += 1
         purged = []
         for version in dataset.versions_to_purge():
             if now - version.operation_log[-1].at < grace_ms:
@@ -86,4 +131,5 @@ class LifecycleJobs:
             await self.entries.delete(dataset_name, version.id, dataset.tables)
             await self.host.execute(dataset_name, RecordPurge(version.id))
             purged.append(version.id)
+        self.meter.gc_versions_purged += len(purged)
         return purged

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+from opentelemetry import trace
+
 from optimus.domain.dataset import Dataset
 from optimus.domain.diff import DiffSummary
-from optimus.domain.errors import Conflict
+from optimus.domain.errors import Conflict, OptimusError
 from optimus.domain.gates import parse_publish_gates
 from optimus.domain.hooks import Decision, parse_publish_hooks
 from optimus.domain.ids import new_version_id
@@ -25,8 +28,13 @@ from optimus.service_layer.commands import (
     Unstage,
 )
 from optimus.service_layer.diffs import VersionDiffs
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import Clock, DatasetHost, PublishHookCaller
 from optimus.service_layer.schemas import compiled
+
+log = logging.getLogger(__name__)
+# The API only: spans are recorded when the process installed the SDK (entrypoints.tracing).
+_tracer = trace.get_tracer(__name__)
 
 SAVE_POLL_SECONDS = (0.01, 0.25)  # first and longest pause while waiting for a save
 HOOK_RETRY_SECONDS = 30  # the hint given when a pre-publish hook says wait
@@ -41,12 +49,14 @@ class VersionLifecycle:
         diffs: VersionDiffs,
         hooks: PublishHookCaller,
         new_id: Callable[[], str] = new_version_id,
+        meter: Meter | None = None,
     ) -> None:
         self._host = host
         self._clock = clock
         self._diffs = diffs
         self._hooks = hooks
         self._new_id = new_id
+        self._meter = meter if meter is not None else Meter()
 
     async def create_dataset(
         self,
@@ -60,6 +70,7 @@ class VersionLifecycle:
         schemas: object = None,
         publish_hooks: object = None,
         by: str,
+        load_timeout_s: object = None,
     ) -> Dataset:
         dataset = Dataset.create(
             name,
@@ -72,6 +83,7 @@ class VersionLifecycle:
             publish_hooks=parse_publish_hooks(publish_hooks),
             at=self._clock.now_ms(),
             by=by,
+            load_timeout_s=load_timeout_s,
         )
         compiled(dataset.schemas)  # a schema that is not valid fails before anything
         await self._host.create(dataset)
@@ -130,6 +142,27 @@ class VersionLifecycle:
     ) -> Version:
         """Publish, after the pre-publish hooks said proceed; the version's gates are judged
         again if the active version changed since its save. A rollback is neither."""
+        with _tracer.start_as_current_span("publish", attributes={"optimus.version": version_id}):
+            started = time.perf_counter()
+            try:
+                version = await self._publish(version_id, by, reason, force)
+            except OptimusError:
+                self._meter.operation("publish", "refused", time.perf_counter() - started)
+                raise
+        # Published before: this publish is a rollback to it.
+        published = sum(op.action == VersionStatus.PUBLISHED for op in version.operation_log)
+        operation = "rollback" if published > 1 else "publish"
+        self._meter.operation(operation, "ok", time.perf_counter() - started)
+        log.info(
+            "%s of version %s by %s",
+            operation,
+            version_id,
+            by,
+            extra={"dataset": version.dataset, "version": version_id, "principal": by},
+        )
+        return version
+
+    async def _publish(self, version_id: str, by: str, reason: str | None, force: bool) -> Version:
         dataset = await self._host.get(await self._host.dataset_of_version(version_id))
         version, active = dataset.version(version_id), dataset.active_version
         judged = (

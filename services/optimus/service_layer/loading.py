@@ -9,6 +9,7 @@ from optimus.domain.errors import InvalidInput, NotFound, TooLarge, unknown_vers
 from optimus.domain.json_values import parsed_value, value_bytes
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import Batch, DatasetHost, Entry, EntryStore, WriteFence
 from optimus.service_layer.schemas import Validators, VersionValidators
 from optimus.service_layer.views import DatasetView, current_view, refreshed_view
@@ -168,12 +169,14 @@ class EntryLoader:
         store: EntryStore,
         fence: WriteFence,
         limits: Limits,
+        meter: Meter | None = None,
     ) -> None:
         self._host = host
         self._store = store
         self._fence = fence
         self.limits = limits
         self._validators = VersionValidators(host)
+        self._meter = meter if meter is not None else Meter()
 
     async def load(
         self, dataset: str, version_id: str, items: object, *, table: str | None = None
@@ -190,8 +193,14 @@ class EntryLoader:
             view, items, table=table, limits=self.limits, validators=validators
         )
         batch = Batch(dataset, version_id, entries)
+        meter = self._meter
         async with self._fence.writing(batch):
-            await self._store.write(batch)
+            meter.batches_in_flight += 1
+            try:
+                await self._store.write(batch)
+            finally:
+                meter.batches_in_flight -= 1
+        meter.entries_loaded += len(entries)
         return len(entries)
 
     def _check_loadable(self, view: DatasetView, version_id: str) -> None:

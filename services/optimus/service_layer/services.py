@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.diffs import VersionDiffs
+from optimus.service_layer.export import VersionExport
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import DatasetHost, TokenVerifier
 from optimus.service_layer.reads import EntryReader
+from optimus.service_layer.replicas import ReplicaReadiness
 from optimus.service_layer.watching import EventFeed
 
 
@@ -24,18 +27,18 @@ class BackgroundWork(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class AllBackgroundWork:
-    """Several pieces of background work: started in order, stopped in reverse order."""
+class BackgroundGroup:
+    """Several pieces of background work, started in order and stopped in reverse."""
 
-    parts: Sequence[BackgroundWork]
+    works: tuple[BackgroundWork, ...]
 
     async def start(self) -> None:
-        for part in self.parts:
-            await part.start()
+        for work in self.works:
+            await work.start()
 
     async def stop(self) -> None:
-        for part in reversed(self.parts):
-            await part.stop()
+        for work in reversed(self.works):
+            await work.stop()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ class Services:
     diffs: VersionDiffs
     background: BackgroundWork
     audit: AuditLog
+    export: VersionExport
+    replicas: ReplicaReadiness
     max_request_bytes: int = 64 << 20
     # Version events of every dataset, as the host sees them, for watchers.
     feed: EventFeed = field(default_factory=EventFeed)
@@ -58,3 +63,7 @@ class Services:
     host_layer: Callable[[Any], Any] = lambda app: app
     # Checks the callers' tokens on every API (REST and gRPC); None: the API is open.
     authenticator: TokenVerifier | None = None
+    # What this process counted, shared by the use cases and the adapters that count.
+    meter: Meter = field(default_factory=Meter)
+    # The host's storage engine figures now, by metric name (the embedded host's RocksDB).
+    engine_figures: Callable[[], Mapping[str, float]] = dict

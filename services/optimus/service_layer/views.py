@@ -13,7 +13,7 @@ from typing import Protocol
 
 from optimus.domain.dataset import Dataset, is_json, require_table
 from optimus.domain.errors import InvalidInput, NotFound
-from optimus.domain.events import VersionEvent
+from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.masking import Masking, split_paths
 from optimus.domain.names import require_version_id
 from optimus.domain.version import VersionStatus, require_readable
@@ -36,6 +36,8 @@ class DatasetView:
     # table -> masked field paths; empty for most datasets (their reads skip masking)
     masking: Masking
     candidate_version_id: str | None = None
+    # The active version's sequence number (None while nothing is published).
+    active_sequence: int | None = None
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetView:
@@ -49,13 +51,14 @@ class DatasetView:
             statuses=MappingProxyType({v.id: v.status for v in dataset.versions.values()}),
             masking=MappingProxyType(split_paths(dataset.masking)),
             candidate_version_id=dataset.candidate_version_id,
+            active_sequence=active.sequence if (active := dataset.active_version) else None,
         )
 
     def advanced(self, events: Sequence[VersionEvent]) -> DatasetView | None:
         """This view moved on by the dataset's next events; None if one is missing (a gap)."""
         statuses = dict(self.statuses)
         active, candidate = self.active_version_id, self.candidate_version_id
-        revision = self.revision
+        revision, sequence = self.revision, self.active_sequence
         for event in events:
             if event.revision <= revision:  # seen already
                 continue
@@ -64,12 +67,15 @@ class DatasetView:
             statuses.update(event.statuses())
             active, candidate = event.active_version_id, event.candidate_version_id
             revision = event.revision
+            if event.type is EventType.PUBLISHED:
+                sequence = event.sequence
         return replace(
             self,
             active_version_id=active,
             candidate_version_id=candidate,
             revision=revision,
             statuses=MappingProxyType(statuses),
+            active_sequence=sequence,
         )
 
     def check_table(self, table: str) -> None:

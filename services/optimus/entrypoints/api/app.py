@@ -20,7 +20,9 @@ from optimus.entrypoints.api import (
     routes_datasets,
     routes_diffs,
     routes_entries,
+    routes_export,
     routes_history,
+    routes_replicas,
     routes_tracks,
     routes_versions,
 )
@@ -30,9 +32,19 @@ from optimus.entrypoints.api.authentication import Authenticate
 from optimus.entrypoints.api.error_mapping import ErrorMapper
 from optimus.entrypoints.api.errors import install_error_handlers
 from optimus.entrypoints.api.fast_reads import FastEntryReads
+from optimus.entrypoints.api.metrics import (
+    METRICS_PATH,
+    CountedRequests,
+    OptimusCollector,
+    RequestCounts,
+    metrics_endpoint,
+    metrics_registry,
+)
 from optimus.entrypoints.api.openapi import install_openapi
+from optimus.entrypoints.api.request_ids import RequestIds, RequestIdSource
 from optimus.entrypoints.api.response_schemas import Ack
 from optimus.entrypoints.api.responses import ack, json_response
+from optimus.entrypoints.tracing import traced
 from optimus.service_layer.services import Services
 
 DESCRIPTION = """\
@@ -49,7 +61,9 @@ def _operation_id(route: APIRoute) -> str:
     return route.name  # the endpoint's name: read_entry, create_version, …
 
 
-def create_fastapi(services: Services) -> FastAPI:
+def create_fastapi(services: Services, requests: RequestCounts | None = None) -> FastAPI:
+    """The documented routes; `requests` is where `create_app` counts the HTTP requests."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.background.start()
@@ -81,6 +95,8 @@ def create_fastapi(services: Services) -> FastAPI:
         routes_history,
         routes_entries,
         routes_audit,
+        routes_export,
+        routes_replicas,
     ):
         app.include_router(module.router, prefix="/v1")
 
@@ -92,6 +108,15 @@ def create_fastapi(services: Services) -> FastAPI:
     )
     async def healthcheck() -> Response:
         return json_response(ack("The service is running normally."))
+
+    collector = OptimusCollector(
+        requests if requests is not None else RequestCounts(),
+        services.meter,
+        services.host.views,
+        services.engine_figures,
+    )
+    # Not under /v1, nor in the OpenAPI document: not part of the compatible surface.
+    app.add_route(METRICS_PATH, metrics_endpoint(metrics_registry(collector)), ["GET"], False)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -109,19 +134,45 @@ def create_fastapi(services: Services) -> FastAPI:
     return app
 
 
-def with_fast_reads(app: FastAPI) -> ASGIApp:
+def with_fast_reads(
+    app: FastAPI, ids: RequestIdSource | None = None, counts: RequestCounts | None = None
+) -> ASGIApp:
     """`app` behind the entry reads, which share its services and error mapping."""
     services: Services = app.state.services
-    return FastEntryReads(app, services.reader, app.state.errors, services.max_request_bytes)
+    ids = ids if ids is not None else RequestIdSource()
+    return FastEntryReads(
+        RequestIds(app, ids),
+        services.reader,
+        app.state.errors,
+        services.max_request_bytes,
+        ids,
+        counts,
+    )
 
 
-def create_app(services: Services) -> ASGIApp:
+def create_app(
+    services: Services, *, count_requests: bool = True, tracing: bool = False
+) -> ASGIApp:
     """The API; with an authenticator, every call under /v1 needs a token (none: open).
 
-    Every change and every refusal is in the audit log either way.
+    Every change and every refusal is in the audit log either way. Without
+    `count_requests`, /metrics has no HTTP request figures; with `tracing` (see
+    `entrypoints.tracing`), every request gets a span.
     """
+    requests = RequestCounts()
+    ids = RequestIdSource()
+    fastapi = create_fastapi(services, requests)
+    counted: ASGIApp = CountedRequests(fastapi, requests) if count_requests else fastapi
+    app: ASGIApp = FastEntryReads(
+        RequestIds(counted, ids),
+        services.reader,
+        fastapi.state.errors,
+        services.max_request_bytes,
+        ids,
+        requests if count_requests else None,
+    )
     recorder = AuditRecorder(services.audit, SystemClock())
-    app: ASGIApp = with_fast_reads(create_fastapi(services))
     if services.authenticator is not None:
         app = Authenticate(app, services.authenticator, recorder)
-    return services.host_layer(AuditTrail(app, recorder))
+    app = services.host_layer(AuditTrail(app, recorder))
+    return traced(app) if tracing else app

@@ -15,6 +15,7 @@ _MEANINGS = {
     410: "The version was discarded or evicted: its entries are deleted",
     413: "The request body is larger than the server accepts",
     415: "A write's body must be sent with Content-Type: application/json",
+    504: "Done, but not every replica serves the version within the documented bound",
 }
 
 

@@ -113,6 +113,7 @@ def dataset_body(dataset: Dataset) -> dict[str, Any]:
         "publish-gates": dataset.publish_gates.to_dict() if dataset.publish_gates else None,
         "schemas": dataset.schemas,
         "publish-hooks": [hook.to_dict() for hook in dataset.publish_hooks],
+        "load-timeout-seconds": dataset.load_timeout_s,
         "tables": list(dataset.tables),
         "masking": dataset.masking,
         "created-at": dataset.created_at,

@@ -37,6 +37,7 @@ async def create_dataset(request: Request) -> Response:
         publish_gates=body.publish_gates,
         schemas=body.schemas,
         publish_hooks=body.publish_hooks,
+        load_timeout_s=body.load_timeout_seconds,
         by=caller(request),
     )
     return json_response(

@@ -6,18 +6,20 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from optimus.domain.access import Role
+from optimus.domain.errors import InvalidInput
 from optimus.domain.version import Version, VersionStatus
 from optimus.entrypoints.api.access import caller, may, require, require_on_version
 from optimus.entrypoints.api.openapi_errors import error_responses
 from optimus.entrypoints.api.requests import body_schema, model_body, services
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN, VersionAck, VersionBody
-from optimus.entrypoints.api.responses import ack, json_response, version_body
+from optimus.entrypoints.api.responses import ack, error_body, json_response, version_body
 from optimus.entrypoints.api.schemas import (
     CreateVersionRequest,
     PublishRequest,
     SaveRequest,
     TransitionRequest,
 )
+from optimus.service_layer.replicas import PUBLISH_WAIT_TIMEOUT_S
 
 router = APIRouter(tags=["versions"])
 
@@ -126,18 +128,43 @@ async def save_version(version_id: str, request: Request, wait: bool = False) ->
     status_code=202,
     summary="Publish a SAVED version; re-publishing an earlier one is the rollback",
     description="The publish is atomic and complete when the call returns: every read after "
-    "it is served from this version. A version whose publish gates failed is refused (409, "
-    "with the failing checks) unless the body says force, with a reason.",
+    "it through the replica that answered is served from this version. Other replicas switch "
+    "when the publish event reaches them (milliseconds), or at worst at their next head poll "
+    "(--refresh-interval-seconds, 2 s by default) if they missed it. With wait=replicas the "
+    "call returns once every live replica serves the version (GET "
+    "/v1/datasets/{name}/replicas), or answers 504 after "
+    f"{PUBLISH_WAIT_TIMEOUT_S:g} s: the publish itself is done either way. A version whose "
+    "publish gates failed is refused (409, with the failing checks) unless the body says "
+    "force, with a reason.",
     openapi_extra=body_schema(PublishRequest, required=False),
     response_model=VersionAck,
-    responses=error_responses(400, 404, 409, 410, 413, 415),
+    responses=error_responses(400, 404, 409, 410, 413, 415, 504),
 )
-async def publish_version(version_id: str, request: Request) -> Response:
+async def publish_version(
+    version_id: str,
+    request: Request,
+    wait: str | None = Query(None, description="replicas: return once every replica serves it"),
+) -> Response:
+    if wait not in (None, "replicas"):
+        raise InvalidInput(f"wait must be replicas, not {wait!r}", code="invalid-wait")
     await require_on_version(request, Role.PUBLISHER, version_id)
     body = await model_body(request, PublishRequest, required=False)
-    version = await services(request).lifecycle.publish(
+    found = services(request)
+    version = await found.lifecycle.publish(
         version_id, by=caller(request), reason=body.reason, force=body.force
     )
+    if wait is not None and not await found.replicas.wait_serving(
+        version.dataset, version_id, PUBLISH_WAIT_TIMEOUT_S
+    ):
+        replicas = await found.replicas.of_dataset(version.dataset)
+        lagging = [
+            name for name, serving, _ in replicas if not serving or serving.version_id != version_id
+        ]
+        message = (
+            f"version {version_id} is published, but not yet served by every replica after "
+            f"{PUBLISH_WAIT_TIMEOUT_S:g} s"
+        )
+        return json_response(error_body(message, "replicas-not-ready", lagging=lagging), 504)
     return json_response(
         ack("Publish complete", id=version_id, version=version_body(version)),
         202,

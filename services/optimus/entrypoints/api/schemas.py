@@ -152,6 +152,13 @@ class CreateDatasetRequest(_Body):
         '{"decision": "proceed" | "abort" | "wait", "message": …}. An error or a timeout '
         "is an abort. On the Dapr host a hook may be an app-id and a method instead of a url.",
     )
+    load_timeout_seconds: Any = Field(
+        None,
+        alias="load-timeout-seconds",
+        examples=[3600],
+        description="A version AWAITING_ENTRIES that gets no new batch for this long becomes "
+        "FAILED and its entries are deleted (default: the server's --load-timeout-seconds).",
+    )
 
 
 class CreateVersionRequest(_Body):

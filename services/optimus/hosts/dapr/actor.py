@@ -25,6 +25,7 @@ from dapr.aio.clients import DaprClient
 
 from optimus.adapters.codec import (
     command_from_dict,
+    command_to_dict,
     dataset_from_dict,
     dataset_from_header,
     dataset_header_to_dict,
@@ -34,6 +35,7 @@ from optimus.adapters.codec import (
 )
 from optimus.domain.dataset import Dataset
 from optimus.domain.errors import OptimusError, dataset_exists, unknown_dataset
+from optimus.domain.version import VersionStatus
 from optimus.hosts.dapr import state_keys
 from optimus.hosts.dapr.actor_interface import DatasetActorInterface
 from optimus.hosts.dapr.components import DaprNames
@@ -41,7 +43,14 @@ from optimus.hosts.dapr.envelope import failure, success
 from optimus.hosts.dapr.events import VersionEventPublisher
 from optimus.hosts.dapr.fence import BATCH_LEASE_MS
 from optimus.hosts.dapr.jobs import DaprJobs
-from optimus.service_layer.commands import CreateVersion, Outcome, RecordPurge, execute_command
+from optimus.service_layer.commands import (
+    CreateVersion,
+    FailVersion,
+    Outcome,
+    RecordPurge,
+    execute_command,
+)
+from optimus.service_layer.jobs import abandoned_reason
 from optimus.service_layer.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -50,6 +59,10 @@ DATASET = "dataset"
 OUTBOX = "outbox"
 HOUSEKEEPING = "housekeeping"
 HOUSEKEEPING_PERIOD = timedelta(seconds=30)
+# One reminder per version being loaded, every load timeout: it fails the version once
+# no batch came for that long, so a version fails between 1x and 2x the timeout after
+# its last batch, across restarts and moves of the actor.
+LOAD_TIMEOUT = "load-timeout."
 
 
 # No "/" in actor state keys: they end up in the sidecar's URL paths.
@@ -70,6 +83,8 @@ class ActorServices:
     names: DaprNames
     clock: Clock
     jobs: DaprJobs
+    # The load timeout of datasets that set none (None: loads never time out).
+    default_load_timeout_s: int | None = None
 
 
 class DatasetActor(Actor, DatasetActorInterface, Remindable):
@@ -109,6 +124,8 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
             raise
         await self._flush_outbox(dataset)
         self._services.jobs.on_events(outcome.events)
+        if isinstance(command, CreateVersion):
+            await self._watch_load(dataset, outcome.version.id)
         return success(
             {
                 "version": version_to_dict(outcome.version),
@@ -126,7 +143,7 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
         ledger = await self._ledger(version_id)
         number = ledger["count"]
         ledger["count"] = number + 1
-        ledger["pending"][str(number)] = self._services.clock.now_ms()
+        ledger["pending"][str(number)] = ledger["last"] = self._services.clock.now_ms()
         await self._state_manager.set_state(_ledger_key(version_id), ledger)
         await self._state_manager.save_state()
         return success(number)
@@ -154,6 +171,9 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
         period: timedelta,
         ttl: timedelta | None = None,
     ) -> None:
+        if name.startswith(LOAD_TIMEOUT):
+            await self._time_out_load(name.removeprefix(LOAD_TIMEOUT))
+            return
         if name != HOUSEKEEPING:
             return
         dataset = await self._stored()
@@ -222,6 +242,40 @@ class DatasetActor(Actor, DatasetActorInterface, Remindable):
     async def _ledger(self, version_id: str) -> dict[str, Any]:
         _, ledger = await self._state_manager.try_get_state(_ledger_key(version_id))
         return ledger or {"count": 0, "pending": {}}
+
+    def _load_timeout_s(self, dataset: Dataset) -> int | None:
+        own = dataset.load_timeout_s
+        return own if own is not None else self._services.default_load_timeout_s
+
+    async def _watch_load(self, dataset: Dataset, version_id: str) -> None:
+        timeout_s = self._load_timeout_s(dataset)
+        if timeout_s is not None:
+            every = timedelta(seconds=timeout_s)
+            await self.register_reminder(LOAD_TIMEOUT + version_id, b"", every, every)
+
+    async def _time_out_load(self, version_id: str) -> None:
+        dataset = await self._stored()
+        version = dataset.versions.get(version_id) if dataset is not None else None
+        if (
+            dataset is None
+            or version is None
+            or version.status is not VersionStatus.AWAITING_ENTRIES
+        ):
+            await self.unregister_reminder(LOAD_TIMEOUT + version_id)  # nothing to watch
+            return
+        ledger = await self._ledger(version_id)
+        abandoned = dataset.abandoned_loads(
+            now=self._services.clock.now_ms(),
+            last_batch_at={version_id: ledger.get("last", 0)},
+            watched_since=0,
+            default_s=self._services.default_load_timeout_s,
+        )
+        if not any(found == version_id for found, _ in abandoned):
+            return  # a batch came meanwhile: look again at the next reminder
+        reason = abandoned_reason(self._load_timeout_s(dataset) or 0)
+        log.warning("version %s failed: %s", version_id, reason)
+        await self.execute({"command": command_to_dict(FailVersion(version_id, reason))})
+        await self.unregister_reminder(LOAD_TIMEOUT + version_id)
 
     async def _keep_house(self) -> None:
         await self.register_reminder(

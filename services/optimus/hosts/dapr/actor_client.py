@@ -7,12 +7,14 @@ loaded batch (see `fence.py`).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import orjson
 from dapr.actor import ActorId, ActorProxy
 from dapr.clients.grpc.dapr_actor_grpc_client import DaprActorGrpcClient
 from dapr.serializers import Serializer
+from opentelemetry import trace
 
 from optimus.hosts.dapr.actor_interface import DatasetActorInterface
 from optimus.hosts.dapr.components import ACTOR_TYPE
@@ -24,6 +26,30 @@ class _Orjson(Serializer):
 
     def deserialize(self, data: bytes, data_type: Any = object, custom_hook: Any = None) -> Any:
         return orjson.loads(data)
+
+
+_tracer = trace.get_tracer(__name__)
+
+
+class _TracedActor:
+    """The actor proxy, with a span per call (no-ops while tracing is off)."""
+
+    def __init__(self, proxy: ActorProxy, dataset: str) -> None:
+        self._proxy = proxy
+        self._dataset = dataset
+
+    def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
+        call = getattr(self._proxy, method)
+
+        async def traced(*args: Any) -> Any:
+            with _tracer.start_as_current_span(
+                f"actor {ACTOR_TYPE}.{method}",
+                kind=trace.SpanKind.CLIENT,
+                attributes={"optimus.dataset": self._dataset},
+            ):
+                return await call(*args)
+
+        return traced
 
 
 class DatasetActors:
@@ -39,7 +65,9 @@ class DatasetActors:
             actor = ActorProxy(
                 self._client, ACTOR_TYPE, ActorId(dataset), DatasetActorInterface, self._serializer
             )
-            proxy = self._proxies[dataset] = cast(DatasetActorInterface, actor)
+            proxy = self._proxies[dataset] = cast(
+                DatasetActorInterface, _TracedActor(actor, dataset)
+            )
         return proxy
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 
 from optimus.domain.digest import EntryStats
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import Batch, EntryPage, EntryStore, Fingerprinted, ScanPosition
 
 _MISSING = b""  # stands for a key known to be absent (stored values are never empty)
@@ -20,8 +21,9 @@ _OVERHEAD = 100  # bytes per cached entry beyond its key and value: tuple, node,
 
 
 class CachingEntryStore:
-    def __init__(self, inner: EntryStore, max_bytes: int) -> None:
+    def __init__(self, inner: EntryStore, max_bytes: int, meter: Meter | None = None) -> None:
         self._inner = inner
+        self._meter = meter if meter is not None else Meter()
         self._max_bytes = max_bytes
         self._bytes = 0
         self._entries: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
@@ -31,7 +33,9 @@ class CachingEntryStore:
         value = self._entries.get(name)
         if value is not None:
             self._entries.move_to_end(name)
+            self._meter.read_cache_hits += 1
             return value or None
+        self._meter.read_cache_misses += 1
         fetched = await self._inner.read(version_id, table, key)
         self._remember(name, fetched)
         return fetched
@@ -48,6 +52,8 @@ class CachingEntryStore:
             else:
                 self._entries.move_to_end((version_id, table, key))
             found.append(value or None)
+        self._meter.read_cache_misses += len(unknown)
+        self._meter.read_cache_hits += len(keys) - len(unknown)
         if unknown:
             fetched = dict(
                 zip(unknown, await self._inner.read_many(version_id, table, unknown), strict=True)

@@ -19,6 +19,7 @@ from itertools import groupby
 import orjson
 from dapr.aio.clients import DaprClient
 from dapr.clients.grpc._request import TransactionalStateOperation, TransactionOperationType
+from opentelemetry import trace
 
 from optimus.domain.digest import EntryStats
 from optimus.hosts.dapr import state_keys
@@ -27,6 +28,7 @@ from optimus.hosts.dapr.components import DaprNames
 from optimus.hosts.dapr.envelope import unwrap
 from optimus.service_layer.ports import Batch, EntryPage, Fingerprinted, ScanPosition
 
+_tracer = trace.get_tracer(__name__)
 CHUNK = 500  # keys per bulk call
 # The value hash of a key listed by a manifest of the earlier layout: unknown, so a diff
 # against such a version counts the key as changed.
@@ -72,7 +74,12 @@ class DaprEntryStore:
         # (A bulk save is one write per key, in parallel: slow, and on SQLite contended.)
         operations = [_upsert(state_keys.manifest(version_id, str(batch.number)), manifest)]
         operations += [_upsert(state_keys.entry(version_id, t, k), v) for t, k, v in batch.entries]
-        await self._client.execute_state_transaction(self._store, operations)
+        with _tracer.start_as_current_span(
+            "state batch",
+            kind=trace.SpanKind.CLIENT,
+            attributes={"optimus.version": version_id, "optimus.entries": len(batch.entries)},
+        ):
+            await self._client.execute_state_transaction(self._store, operations)
 
     async def read(self, version_id: str, table: str, key: str) -> bytes | None:
         found = await self._client.get_state(self._store, state_keys.entry(version_id, table, key))

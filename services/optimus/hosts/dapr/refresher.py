@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -17,18 +18,26 @@ from dapr.aio.clients import DaprClient
 
 from optimus.adapters.codec import event_from_dict
 from optimus.domain.errors import NotFound
+from optimus.domain.events import EventType
 from optimus.hosts.dapr import state_keys
 from optimus.hosts.dapr.components import DaprNames
 from optimus.hosts.dapr.host import DaprHost
+from optimus.service_layer.metering import Meter
 
 log = logging.getLogger(__name__)
 
 
 class ViewRefresher:
     def __init__(
-        self, host: DaprHost, client: DaprClient, names: DaprNames, interval_s: float
+        self,
+        host: DaprHost,
+        client: DaprClient,
+        names: DaprNames,
+        interval_s: float,
+        meter: Meter | None = None,
     ) -> None:
         self._host = host
+        self._meter = meter if meter is not None else Meter()
         self._client = client
         self._store = names.entries_store
         self._interval_s = interval_s
@@ -50,6 +59,10 @@ class ViewRefresher:
             log.warning("refreshing %s after an unreadable event: %r", data.get("dataset"), data)
         else:
             if self._host.views.advance(event.dataset, [event]):
+                if event.type is EventType.PUBLISHED:
+                    # Wall clocks of two machines: as good as their NTP sync.
+                    lag_s = max(0.0, time.time() - event.at / 1000)
+                    self._meter.publish_to_served.observe(lag_s)
                 return
         task = asyncio.create_task(self._refresh(data["dataset"]))
         self._event_refreshes.add(task)

@@ -11,12 +11,20 @@ each batch's manifest lists the keys it wrote.
     c/datasets                  catalog: the names of all datasets
     a/head                      the audit log's last sequence and hash
     a/<sequence, 12 digits>     an audit record
+    c/replicas                  the names of the API replicas that have reported
+    r/<replica>                 a replica's report: what it serves, and when it last said so
 """
 
 from __future__ import annotations
 
 CATALOG = "c/datasets"
 AUDIT_HEAD = "a/head"
+
+REPLICAS = "c/replicas"
+
+
+def replica(name: str) -> str:
+    return f"r/{name}"
 
 
 def entry(version_id: str, table: str, key: str) -> str:

@@ -14,15 +14,19 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from optimus.adapters.clock import SystemClock
 from optimus.domain.errors import unknown_version
 from optimus.domain.version import require_loadable
-from optimus.service_layer.ports import Batch
+from optimus.service_layer.ports import Batch, Clock
 from optimus.service_layer.views import ReadViews
 
 
 class EmbeddedWriteFence:
-    def __init__(self, views: ReadViews) -> None:
+    def __init__(self, views: ReadViews, clock: Clock | None = None) -> None:
         self._views = views
+        self._clock = clock if clock is not None else SystemClock()
+        # When each version last admitted a batch (epoch ms), for load timeouts.
+        self.last_batch_at: dict[str, int] = {}
         self._counts: Counter[str] = Counter()
         self._drained: dict[str, asyncio.Event] = {}
 
@@ -35,6 +39,7 @@ class EmbeddedWriteFence:
             raise unknown_version(version_id)
         require_loadable(version_id, status)
         self._counts[version_id] += 1
+        self.last_batch_at[version_id] = self._clock.now_ms()
         self._drained.setdefault(version_id, asyncio.Event()).clear()
         try:
             yield

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from optimus.domain.errors import Unavailable
@@ -25,12 +25,25 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class CollectorSettings:
     grace_ms: int = GC_GRACE_MS
+    # How often the collector looks for dead versions and abandoned loads.
     interval_s: float = 5.0
+    # The load timeout of datasets that set none (None: loads never time out).
+    default_load_timeout_s: int | None = None
 
 
 class EmbeddedJobs:
-    def __init__(self, jobs: LifecycleJobs, clock: Clock, settings: CollectorSettings) -> None:
+    def __init__(
+        self,
+        jobs: LifecycleJobs,
+        clock: Clock,
+        settings: CollectorSettings,
+        last_batch_at: Mapping[str, int] | None = None,
+    ) -> None:
         self._jobs = jobs
+        # When versions last got a batch (the fence's record); before this process
+        # started, unknown: a load's idle time counts from the start at the earliest.
+        self._last_batch_at = last_batch_at if last_batch_at is not None else {}
+        self._started_at = clock.now_ms()
         self._host = jobs.host
         self._clock = clock
         self._settings = settings
@@ -69,6 +82,21 @@ class EmbeddedJobs:
             )
         return purged
 
+    async def fail_abandoned_loads(self) -> int:
+        """Fail every version whose load timed out; returns how many."""
+        failed = 0
+        for dataset in await self._host.all():
+            failed += len(
+                await self._jobs.fail_abandoned_loads(
+                    dataset.name,
+                    now=self._clock.now_ms(),
+                    last_batch_at=self._last_batch_at,
+                    watched_since=self._started_at,
+                    default_timeout_s=self._settings.default_load_timeout_s,
+                )
+            )
+        return failed
+
     def _start_save(self, dataset: str, version_id: str) -> None:
         if version_id in self._saves:
             return
@@ -95,6 +123,8 @@ class EmbeddedJobs:
                 await asyncio.wait_for(self._collect_now.wait(), self._settings.interval_s)
             self._collect_now.clear()
             try:
+                if await self.fail_abandoned_loads():
+                    self._collect_now.set()  # their entries: at the next pass
                 await self.collect_garbage()
             except Exception:
                 log.exception("garbage collection failed; retrying later")

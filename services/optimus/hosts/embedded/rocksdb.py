@@ -46,6 +46,7 @@ from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
 from optimus.domain.errors import Unavailable
 from optimus.service_layer.commands import Outcome
+from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import Batch, EntryPage, Fingerprinted, ScanPosition
 
 _DATASET = b"d\x00"
@@ -58,6 +59,7 @@ _SEP = b"\x00"
 _THREADED_READ_KEYS = 50
 _READ_CHUNK_KEYS = 100
 _READ_THREADS = 2
+_SCAN_CHUNK = 10_000  # entries read per step of a scan, off the event loop
 BLOCK_CACHE_BYTES = 64 << 20  # the default: room for the 5M-key server under 200 MB
 
 
@@ -168,9 +170,24 @@ def _version_range(version_id: str) -> tuple[bytes, bytes]:
     return start, start[:-1] + b"\x01"
 
 
+# What an operator watches of the engine: RocksDB property -> metric name.
+ENGINE_FIGURES = {
+    "rocksdb.live-sst-files-size": "rocksdb_live_sst_bytes",
+    "rocksdb.cur-size-all-mem-tables": "rocksdb_memtable_bytes",
+    "rocksdb.block-cache-usage": "rocksdb_block_cache_usage_bytes",
+    "rocksdb.estimate-pending-compaction-bytes": "rocksdb_pending_compaction_bytes",
+}
+
+
+def engine_figures(db: Rdict) -> dict[str, float]:
+    """The engine's figures now, by metric name (read at scrape time)."""
+    return {name: float(db.property_int_value(prop) or 0) for prop, name in ENGINE_FIGURES.items()}
+
+
 class RocksEntryStore:
-    def __init__(self, db: Rdict) -> None:
+    def __init__(self, db: Rdict, meter: Meter | None = None) -> None:
         self._db = db
+        self._meter = meter if meter is not None else Meter()
         self._write_options = _durable()
         # Few threads: each one that allocates gets its own malloc arena, and blocks
         # read into the cache by many threads fragment the heap (measured: 6 threads
@@ -295,9 +312,15 @@ class RocksEntryStore:
 
     def _delete_range(self, version_id: str) -> None:
         start, end = _version_range(version_id)
+        before = self._live_bytes()
         with _writing():
             self._db.delete_range(start, end, self._write_options)
             self._db.compact_range(start, end, _compaction())
+        # Other writes may land meanwhile: what the disk gave back, never below zero.
+        self._meter.gc_bytes_reclaimed += max(0, before - self._live_bytes())
+
+    def _live_bytes(self) -> int:
+        return self._db.property_int_value("rocksdb.live-sst-files-size") or 0
 
 
 class RocksDatasetStore:
