@@ -19,6 +19,11 @@ def sdk(api_url: str) -> OptimusClient:
     return OptimusClient(api_url, cache_entries=0, timeout=600.0)
 
 
+def async_sdk(api_url: str) -> AsyncOptimusClient:
+    """The SDK's asyncio client of an API (`…/v1`), uncached, for set-ups done concurrently."""
+    return AsyncOptimusClient(api_url, cache_entries=0, timeout=600.0)
+
+
 def create_dataset(client: OptimusClient, name: str, versions_kept: int = 10) -> None:
     """A dataset of the one table the benchmarks use, JSON values."""
     client.create_dataset(
@@ -54,7 +59,7 @@ async def _load(
     batch = 1000
     scatter = Scatter(n)
     count = (n + batch - 1) // batch
-    async with AsyncOptimusClient(base_url, cache_entries=0, timeout=600.0) as client:
+    async with async_sdk(base_url) as client:
         version = await client.create_version(dataset, label=label)
         numbers = iter(range(count))
 
