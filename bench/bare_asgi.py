@@ -1,9 +1,10 @@
 """The ceiling of the read benchmarks: a raw ASGI callable answering every GET with a constant.
 
 It sends what a single-key read of Optimus sends (a 100-byte JSON value, its
-content type and length, and the two version headers), without looking at
-anything: no routing, no lookup. Served by `harness.processes.bare_server` under the
-uvicorn settings of `optimus serve` (uvloop, httptools, no access log).
+content type and length, the two version headers, and the cache and browser-safety
+headers of an entry), without looking at anything: no routing, no lookup. Served by
+`harness.processes.bare_server` under the uvicorn settings of `optimus serve` (uvloop, httptools,
+no access log).
 
 With `?burn=N` it first reads the request body and spins for N µs of CPU: the
 same endpoint made as expensive as a request measured elsewhere, to tell what
@@ -21,6 +22,9 @@ HEADERS = [
     (b"content-length", str(len(BODY)).encode()),
     (b"x-version-id", b"0123456789abcdefghijklmno"),
     (b"x-active-version-id", b"0123456789abcdefghijklmno"),
+    (b"cache-control", b"no-cache"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", b"default-src 'none'; sandbox"),
 ]
 START = {"type": "http.response.start", "status": 200, "headers": HEADERS}
 RESPONSE = {"type": "http.response.body", "body": BODY}

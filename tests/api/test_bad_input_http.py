@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.api import Api
 
+JSON = {"content-type": "application/json"}
+
 
 def assert_error(response: httpx.Response, status: int, *words: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
@@ -48,6 +50,7 @@ CASES: list[tuple[str, BadRequest, int, str]] = [
             f"/datasets/{s['name']}/tables/items/entries",
             params={"version-id": s["awaiting"]},
             content=b'[{"key": "x", "value": 1',
+            headers=JSON,
         ),
         400,
         "malformed JSON",
@@ -259,6 +262,69 @@ CASES: list[tuple[str, BadRequest, int, str]] = [
         "key",
     ),
     (
+        "pinned read with an empty version-id",
+        lambda c, s: c.get(f"/datasets/{s['name']}/tables/items/entries/k?version-id="),
+        400,
+        "version-id is empty",
+    ),
+    (
+        "get-many with an empty version-id",
+        lambda c, s: c.get(f"/datasets/{s['name']}/tables/items/entries?key=k&version-id="),
+        400,
+        "version-id is empty",
+    ),
+    (
+        "load with an empty version-id beside ?version=",
+        lambda c, s: c.post(
+            f"/datasets/{s['name']}/tables/items/entries?version-id=&version={s['awaiting']}",
+            json=[{"key": "x", "value": 1}],
+        ),
+        400,
+        "version-id is empty",
+    ),
+    (
+        "batch with a key twice",
+        lambda c, s: c.post(
+            f"/datasets/{s['name']}",
+            params={"version-id": s["awaiting"]},
+            json=[
+                {"table": "items", "key": "x", "value": 1},
+                {"table": "users", "key": "x", "value": 2},
+                {"table": "items", "key": "x", "value": 3},
+            ],
+        ),
+        400,
+        "repeat a key",
+    ),
+    (
+        "x-optimus-user longer than its bound",
+        lambda c, s: c.post(
+            "/versions", json={"dataset": s["name"]}, headers={"x-optimus-user": "u" * 1000}
+        ),
+        400,
+        "x-optimus-user",
+    ),
+    (
+        "x-optimus-user that is not UTF-8",
+        lambda c, s: c.post(
+            "/versions", json={"dataset": s["name"]}, headers={"x-optimus-user": b"Jos\xe9"}
+        ),
+        400,
+        "UTF-8",
+    ),
+    (
+        "discard with a reason longer than its bound",
+        lambda c, s: c.post(f"/versions/{s['awaiting']}/discard", json={"reason": "r" * 100_000}),
+        400,
+        "reason",
+    ),
+    (
+        "publish with a reason longer than its bound",
+        lambda c, s: c.post(f"/versions/{s['published']}/publish", json={"reason": "r" * 513}),
+        400,
+        "reason",
+    ),
+    (
         "unknown route",
         lambda c, s: c.get("/no/such/thing"),
         404,
@@ -315,5 +381,43 @@ def test_oversized_request_body_is_refused(client: httpx.Client, loading) -> Non
         f"/datasets/{loading['name']}/tables/items/entries",
         params={"version-id": loading["awaiting"]},
         content=huge,
+        headers=JSON,
     )
     assert_error(response, 413, "exceeds")
+
+
+def test_a_load_through_another_dataset_is_404_and_writes_nothing(api: Api) -> None:
+    owner, other = api.create_dataset(), api.create_dataset()
+    version_id = api.create_version(owner)
+    path = f"/datasets/{other}/tables/items/entries"
+    response = api.client.post(
+        path, params={"version-id": version_id}, json=[{"key": "k", "value": 1}]
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "version-not-in-dataset"
+    assert response.json()["dataset"] == owner
+    assert api.save(version_id)["counts"] == {"items": 0}
+
+
+def test_a_repeated_key_is_named_in_the_refusal(client: httpx.Client, loading) -> None:
+    response = client.post(
+        f"/datasets/{loading['name']}/tables/items/entries",
+        params={"version-id": loading["awaiting"]},
+        json=[{"key": "a", "value": 1}, {"key": "b", "value": 2}, {"key": "a", "value": 3}],
+    )
+    body = assert_error(response, 400, "repeat a key", "(a)")
+    assert body["code"] == "duplicate-keys"
+    assert body["keys"] == ["a"]
+    assert [(p["index"], p["key"]) for p in body["problems"]] == [(2, "a")]
+
+
+def test_a_utf8_user_name_is_recorded_as_sent(api: Api, client: httpx.Client, loading) -> None:
+    name = "José Ωmega 😀"
+    response = client.post(
+        "/versions",
+        json={"dataset": loading["name"]},
+        headers={"x-optimus-user": name.encode()},
+    )
+    assert response.status_code == 202, response.text
+    log = api.version(response.json()["id"])["operation-log"]
+    assert {line["by"] for line in log} == {name}

@@ -237,7 +237,7 @@ def test_health_and_api_docs(optimus_base_url: str) -> None:
     paths = httpx.get(f"{root}/openapi.json").json()["paths"]
     for path in [
         "/v1/datasets",
-        "/v1/datasets/{name}",
+        "/v1/datasets/{dataset}",  # one path item with the dataset-level load
         "/v1/versions",
         "/v1/versions/{version_id}",
         "/v1/versions/{version_id}/save",

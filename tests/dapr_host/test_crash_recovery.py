@@ -71,6 +71,7 @@ def test_kill_mid_publish_keeps_one_published_version(cluster: DaprCluster, vict
     dataset = api.create_dataset()
     versions = [api.publish_new(dataset, "items", {"k": n}) for n in range(3)]
     publisher = PublishInTurn(f"{replica.app_url}/v1", versions).start()
+    publisher.wait_acknowledged()
     time.sleep(random.uniform(0.2, 0.6))
     kill_and_restart(replica, victim)
     acknowledged = publisher.stop()

@@ -47,7 +47,7 @@ def test_walkthrough_load_and_client_snippets(tmp_path: Path) -> None:
         assert '"status":"OK","message":"dataset created"' in out
         assert '"status": "SAVED"' in out
         assert out.count("x-version-id:") == 2  # the first read, and the read after the rollback
-        assert '{"scores":[]}' in out  # version 2, before the rollback
+        assert '{"scores": []}' in out  # version 2, before the rollback, exactly as sent
         assert '"keys-found":2,"keys-missing":1' in out
         assert "status    PUBLISHED" in out
 

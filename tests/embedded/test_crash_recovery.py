@@ -79,6 +79,7 @@ def test_kill_during_publishes_keeps_exactly_one_published_version(server: Optim
     rng = random.Random(11)
     for _ in range(5):
         publisher = PublishInTurn(server.base_url, versions).start()
+        publisher.wait_acknowledged()
         time.sleep(rng.uniform(0.05, 0.4))
         server.kill()
         acknowledged = publisher.stop()

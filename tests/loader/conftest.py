@@ -98,11 +98,19 @@ def dataset(client: OptimusClient) -> str:
 
 
 def digest_of(entries: dict[tuple[str, str], Any], *, as_json: bool = True) -> str:
-    """The digest a version holding exactly `entries` ((table, key) -> value) must have."""
+    """The digest a version holding exactly `entries` ((table, key) -> value) must have.
+
+    A bytes value is the exact JSON text the input holds (stored as written).
+    """
     return stats_of(
-        (table, key, orjson.dumps(value) if as_json else value.encode())
-        for (table, key), value in entries.items()
+        (table, key, _stored(value, as_json)) for (table, key), value in entries.items()
     ).digest
+
+
+def _stored(value: Any, as_json: bool) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return orjson.dumps(value) if as_json else value.encode()
 
 
 def read_all(client: OptimusClient, dataset: str, version_id: str, table: str, keys) -> dict:

@@ -124,12 +124,25 @@ def test_values_the_server_refuses_are_reported_by_line(
         assert client.version(result.version_id).digest == digest_of(expected)
 
 
-def test_duplicate_keys_fail_the_verification_and_the_version_is_not_published(
+def test_a_key_repeated_within_a_batch_is_a_bad_row_and_nothing_is_saved(
     tmp_path: Path, load: Loader, client: OptimusClient, dataset: str
 ) -> None:
     path = tmp_path / "rows.tsv"
     path.write_text("a\t1\nb\t2\na\t3\n")
     result = load("-d", dataset, "-t", "items", path, "--publish")
+    assert result.exit_code == 1
+    assert f"{path}:3: refused by the server: key 'a' of table 'items'" in result.stderr
+    assert client.dataset(dataset).active_version_id is None
+    assert [v.status for v in client.versions(dataset)] == ["AWAITING_ENTRIES"]
+
+
+def test_duplicate_keys_fail_the_verification_and_the_version_is_not_published(
+    tmp_path: Path, load: Loader, client: OptimusClient, dataset: str
+) -> None:
+    path = tmp_path / "rows.tsv"
+    path.write_text("a\t1\nb\t2\na\t3\n")
+    # One row per batch: each batch alone is sound, the input as a whole is not.
+    result = load("-d", dataset, "-t", "items", path, "--publish", "--batch-size", "1")
     assert result.exit_code == 1
     assert "the input holds 1 more rows than the version has entries: duplicate keys" in (
         result.stderr

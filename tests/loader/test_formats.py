@@ -6,6 +6,7 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -80,10 +81,10 @@ def test_tsv_in_optimus_loader_format_one_table_per_file(
     users = tmp_path / "users.tsv"
     users.write_text('u1\t"tab\\there"\n\nu2\t42\n')  # a blank line is skipped
     result = load("-d", dataset, f"items={items}", f"users={users}")
-    expected = {
-        ("items", "item000"): {"scores": [{"productId": "item001", "score": 500}]},
-        ("items", "item001"): {"scores": []},
-        ("users", "u1"): "tab\there",
+    expected = {  # JSON text is stored exactly as written
+        ("items", "item000"): b'{"scores": [{"productId": "item001", "score": 500}]}',
+        ("items", "item001"): b'{"scores": []}',
+        ("users", "u1"): b'"tab\\there"',
         ("users", "u2"): 42,
     }
     _check_saved(result, client, dataset, expected)
@@ -122,7 +123,7 @@ def test_jsonl_with_value_field_and_as_whole_rows(
     assert second.exit_code == 0, second.stderr
     assert "not compared" in second.summary["digest"]
     expected = {
-        ("items", "a"): {"x": [1, 2.5, None]},
+        ("items", "a"): b'{"x": [1, 2.5, null]}',  # the field's text, exactly
         ("items", "b"): "a string",
         ("items", "c"): None,
         ("users", "u1"): {"name": "Ann", "age": 31},
@@ -146,7 +147,9 @@ def test_jsonl_with_a_table_field_and_strings_parsed_as_json(
         "--table-column", "t", "--key-column", "id", "--value-column", "payload",
         "--value-format", "json",
     )  # fmt: skip
-    _check_saved(result, client, dataset, {("items", "k1"): {"a": 1}, ("users", "k2"): [1, 2]})
+    _check_saved(
+        result, client, dataset, {("items", "k1"): b'{"a": 1}', ("users", "k2"): b"[1, 2]"}
+    )
 
 
 def test_parquet_typed_columns_streamed_in_batches(
@@ -210,3 +213,33 @@ def test_publish_makes_the_version_active(
     assert client.dataset(dataset).active_version_id == result.version_id
     assert client.version(result.version_id).label == "nightly"
     assert client.get(dataset, "items", "k2") == 2
+
+
+EXACT = {  # JSON texts that any re-encoding would change
+    "big": "123456789012345678901234567890",
+    "float17": "0.30000000000000004",
+    "negative-zero": "-0.0",
+    "exponent": "6.02214076E+23",
+    "trailing-zeros": "1.50",
+    "escaped": '"caf\\u00e9 \\ud83d\\ude00"',
+    "nested": '{"a": [1, {"b": 12345678901234567890123}]}',
+}
+
+
+def test_values_are_loaded_exactly_as_written_from_jsonl_and_csv(
+    tmp_path: Path, load: Loader, client: OptimusClient, server, dataset: str
+) -> None:
+    jsonl = tmp_path / "items.jsonl"
+    jsonl.write_text("".join(f'{{"key": "{k}", "value": {v}}}\n' for k, v in EXACT.items()))
+    cells = tmp_path / "users.csv"
+    with cells.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["key", "value"])
+        writer.writerows(EXACT.items())
+    result = load("-d", dataset, f"items={jsonl}", f"users={cells}")
+    expected = {(t, k): v.encode() for t in ("items", "users") for k, v in EXACT.items()}
+    version_id = _check_saved(result, client, dataset, expected)
+    for table in ("items", "users"):
+        for key, text in EXACT.items():
+            url = f"{server.base_url}/datasets/{dataset}/tables/{table}/entries/{key}"
+            assert httpx.get(url, params={"version-id": version_id}).content == text.encode()

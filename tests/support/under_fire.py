@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 
@@ -66,6 +67,12 @@ class PublishInTurn:
     def start(self) -> PublishInTurn:
         self._thread.start()
         return self
+
+    def wait_acknowledged(self, timeout_s: float = 60) -> None:
+        """Until a first publish was acknowledged (a busy machine may take a while)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.acknowledged and time.monotonic() < deadline and self._thread.is_alive():
+            time.sleep(0.01)
 
     def stop(self) -> list[str]:
         self._stop.set()

@@ -4,11 +4,19 @@ from itertools import count
 
 import pytest
 
+from optimus.domain.bounds import MAX_OPEN_VERSIONS, MAX_TABLES
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats, stats_of
 from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound
 from optimus.domain.events import EventType
-from optimus.domain.policies import CountPolicy, DigestPolicy, EvictionPolicy, TableCountsPolicy
+from optimus.domain.policies import (
+    CountPolicy,
+    DigestPolicy,
+    EvictionPolicy,
+    TableCountsPolicy,
+    parse_eviction_policy,
+    parse_verification_policy,
+)
 from optimus.domain.version import ALLOWED_TRANSITIONS, VersionStatus
 from optimus.service_layer.views import DatasetView
 
@@ -285,3 +293,23 @@ def test_operation_logs_stay_bounded_however_often_versions_are_republished() ->
     assert [op.action for op in log[: len(creation)]] == creation  # how it began is kept
     assert log[-1].action == str(dataset.version(first).status)  # and what happened last
     assert KEPT_FIRST_LINES < MAX_LOG_LINES
+
+
+def test_the_aggregate_stays_bounded_whatever_callers_send() -> None:
+    """Versions not yet saved are bounded, and so are the eviction and verification policies."""
+    dataset = new_dataset()
+    for _ in range(MAX_OPEN_VERSIONS):
+        new_version(dataset)
+    with pytest.raises(Conflict) as refused:
+        new_version(dataset)
+    assert refused.value.code == "too-many-open-versions"
+    dataset.discard(next(iter(dataset.versions)), at=next(clock), by="ann")
+    new_version(dataset)  # room again once one is discarded
+
+    with pytest.raises(InvalidInput):
+        parse_eviction_policy({"type": "keep-last-x-versions", "versions": 10**9})
+    with pytest.raises(InvalidInput):
+        parse_verification_policy({"strategy": "digest", "digest": "x" * 10_000})
+    with pytest.raises(InvalidInput):
+        counts = {f"t{n}": 1 for n in range(MAX_TABLES + 1)}
+        parse_verification_policy({"strategy": "table-counts", "counts": counts})

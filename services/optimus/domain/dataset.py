@@ -11,6 +11,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from optimus.domain.bounds import MAX_OPEN_VERSIONS, MAX_TABLES, check_reason, check_who
 from optimus.domain.digest import EntryStats
 from optimus.domain.errors import Conflict, InvalidInput, NotFound, unknown_version
 from optimus.domain.events import EventType, VersionEvent
@@ -19,6 +20,7 @@ from optimus.domain.policies import EvictionPolicy, VerificationPolicy
 from optimus.domain.version import (
     DEAD,
     EVICTED,
+    OPEN,
     READABLE,
     Operation,
     Version,
@@ -31,7 +33,6 @@ E = EventType
 
 DEFAULT_CONTENT_TYPE = "application/json"
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[ -~]+)?")
-MAX_TABLES = 1000
 # Purged versions whose metadata is kept for GET /versions/{id}; older ones are forgotten
 # so that the aggregate (rewritten on every command) stays small.
 PURGED_HISTORY = 100
@@ -91,6 +92,7 @@ class Dataset:
         by: str,
     ) -> Dataset:
         validate_name("dataset", name)
+        check_who(by)
         if not isinstance(tables, list | tuple) or not tables:
             raise InvalidInput("tables must be a non-empty list of table names", field="tables")
         if len(tables) > MAX_TABLES:
@@ -151,8 +153,17 @@ class Dataset:
     ) -> Version:
         if label is not None:
             validate_name("label", label)
+        check_who(by)
         if version_id in self.versions:
             raise Conflict(f"version {version_id} already exists", version=version_id)
+        open_versions = sum(1 for v in self.versions.values() if v.status in OPEN)
+        if open_versions >= MAX_OPEN_VERSIONS:
+            raise Conflict(
+                f"dataset {self.name!r} has {open_versions} versions not yet saved, the most "
+                "it may have; save or discard some first",
+                code="too-many-open-versions",
+                limit=MAX_OPEN_VERSIONS,
+            )
         version = Version(
             id=version_id,
             dataset=self.name,
@@ -184,6 +195,8 @@ class Dataset:
         A `verification_policy` given here replaces the one given at creation: a
         producer often knows the count or digest of its input only once it has read it.
         """
+        check_who(by)
+        check_reason(reason)
         version = self.version(version_id)
         if version.status in (S.SAVING, S.SAVED, S.PUBLISHED):
             return False
@@ -226,6 +239,8 @@ class Dataset:
         Re-publishing an earlier SAVED version is the rollback. Publishing the
         version that is already active changes nothing and returns False.
         """
+        check_who(by)
+        check_reason(reason)
         version = self.version(version_id)
         if version.id == self.active_version_id:
             return False
@@ -261,6 +276,8 @@ class Dataset:
 
     def discard(self, version_id: str, *, at: int, by: str, reason: str | None = None) -> bool:
         """Void a version that is not published. False if it was already discarded."""
+        check_who(by)
+        check_reason(reason)
         version = self.version(version_id)
         if version.status is S.DISCARDED:
             return False

@@ -52,6 +52,17 @@ class TooLarge(OptimusError):
     code = "too-large"
 
 
+class Unavailable(OptimusError):
+    """The request can't be served now (a full disk, a store that is away): nothing of it
+    was done, and the same request may succeed after `retry_after` seconds."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
 # The errors every host raises about what does not exist, worded once.
 def unknown_dataset(name: str) -> NotFound:
     return NotFound(f"dataset {name!r} does not exist", dataset=name)

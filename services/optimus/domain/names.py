@@ -42,3 +42,12 @@ def validate_name(kind: str, value: object, *, max_length: int = MAX_NAME_LENGTH
             f"{kind} {value!r} has characters outside [A-Za-z0-9-_.]", field=kind, value=value
         )
     return value
+
+
+def require_version_id(version_id: str) -> str:
+    """A version id given in a request: empty is refused, never read as "none given"."""
+    if not version_id:
+        raise InvalidInput(
+            "version-id is empty; name a version or leave it out", code="empty-version-id"
+        )
+    return version_id

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from optimus.domain.bounds import MAX_DIGEST_LENGTH, MAX_RETAINED_VERSIONS, MAX_TABLES, bounded_text
 from optimus.domain.digest import EntryStats
 from optimus.domain.errors import InvalidInput
 
@@ -87,6 +88,8 @@ def _table_counts(raw: Mapping[str, Any]) -> VerificationPolicy:
     counts = raw.get("counts")
     if not isinstance(counts, dict) or not counts:
         raise InvalidInput("verification-policy.counts must be a non-empty object")
+    if len(counts) > MAX_TABLES:
+        raise InvalidInput(f"verification-policy.counts names at most {MAX_TABLES} tables")
     return TableCountsPolicy({t: _non_negative_int(counts, t) for t in counts})
 
 
@@ -94,6 +97,7 @@ def _digest(raw: Mapping[str, Any]) -> VerificationPolicy:
     digest = raw.get("digest")
     if not isinstance(digest, str) or not digest:
         raise InvalidInput("verification-policy.digest must be a digest string")
+    bounded_text("verification-policy.digest", digest, MAX_DIGEST_LENGTH)
     return DigestPolicy(digest)
 
 
@@ -146,8 +150,10 @@ def parse_eviction_policy(raw: object) -> EvictionPolicy:
             f"unknown eviction-policy type {kind!r}", supported=["keep-last-x-versions"]
         )
     versions = raw.get("versions")
-    if type(versions) is not int or versions < 1:
+    if type(versions) is not int or not 1 <= versions <= MAX_RETAINED_VERSIONS:
         raise InvalidInput(
-            "eviction-policy.versions must be an integer >= 1", field="versions", value=versions
+            f"eviction-policy.versions must be an integer from 1 to {MAX_RETAINED_VERSIONS}",
+            field="versions",
+            value=versions,
         )
     return EvictionPolicy(versions=versions, type=kind)

@@ -40,6 +40,8 @@ KEPT_FIRST_LINES = 8
 
 # Committed entries: what pinned readers may see.
 READABLE = frozenset({S.SAVED, S.PUBLISHING, S.PUBLISHED})
+# Versions not yet saved: each may still be loading (bounded per dataset).
+OPEN = frozenset({S.PREPARING, S.AWAITING_ENTRIES, S.SAVING})
 # Versions whose entries are to be deleted.
 DEAD = frozenset({S.DISCARDED, S.FAILED})
 # Why a version is DISCARDED when the eviction policy, not a caller, discarded it.

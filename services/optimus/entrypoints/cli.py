@@ -14,6 +14,8 @@ from starlette.types import ASGIApp
 from optimus import __version__
 from optimus.bootstrap import DaprSettings, EmbeddedSettings, bootstrap_dapr, bootstrap_embedded
 from optimus.entrypoints.api.app import create_app
+from optimus.entrypoints.api.host_guard import ANY_HOST, HostGuard, default_allowed_hosts
+from optimus.entrypoints.http_protocol import GuardedHttpToolsProtocol
 from optimus.hosts.embedded.jobs import CollectorSettings
 from optimus.loader.command import load
 from optimus.service_layer.loading import Limits
@@ -25,6 +27,9 @@ cli = typer.Typer(
 )
 
 DEFAULT_PORT = 8888
+DEFAULT_KEEP_ALIVE_S = 5
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_MAX_CONNECTIONS = 1000
 
 
 def _version(value: bool) -> None:
@@ -91,6 +96,32 @@ def serve(
             "(app id optimus-reads, daprd --app-protocol grpc): reads only, no actors.",
         ),
     ] = False,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(min=1, help="Seconds an idle keep-alive connection stays open.")
+    ] = DEFAULT_KEEP_ALIVE_S,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="Seconds a request's headers may take to arrive (from the connection or the "
+            "request's first byte); past it the connection is answered 408 and closed.",
+        ),
+    ] = DEFAULT_HEADER_TIMEOUT_S,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Open connections past which requests are answered 503 (uvicorn's limit)."
+        ),
+    ] = DEFAULT_MAX_CONNECTIONS,
+    allowed_hosts: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated Host names the embedded server answers (any port), or '*' "
+            "for any; others get 421. Default: localhost,127.0.0.1,[::1] when --host is a "
+            "loopback address, '*' otherwise. With --dapr, requests come through the sidecar "
+            "and every Host is answered.",
+        ),
+    ] = "",
 ) -> None:
     """Serve the API: in this process on local disk (default), or as a Dapr app (--dapr)."""
     logging.basicConfig(
@@ -125,7 +156,12 @@ def serve(
         except Exception as exc:  # in use by another server, not a directory, …
             typer.secho(f"cannot open {data_dir}: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(1) from None
-        app = create_app(services)
+        hosts = (
+            frozenset(name.strip() for name in allowed_hosts.split(",") if name.strip())
+            if allowed_hosts
+            else default_allowed_hosts(host)
+        )
+        app = create_app(services) if ANY_HOST in hosts else HostGuard(create_app(services), hosts)
         where = f"data: {data_dir.resolve()}"
     if grpc_address is not None:
         where += f", gRPC on {grpc_address}"
@@ -141,7 +177,9 @@ def serve(
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=functools.partial(GuardedHttpToolsProtocol, header_timeout=header_timeout),
+        timeout_keep_alive=timeout_keep_alive,
+        limit_concurrency=max_connections,
         access_log=False,  # costs about a quarter of the read throughput
         log_level=log_level,
     )

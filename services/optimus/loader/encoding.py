@@ -1,7 +1,7 @@
 """Turn raw rows into entries exactly as the server will store them.
 
 Each value is encoded to its stored bytes here (for JSON datasets
-`orjson.dumps` of the value, as the server does), so that the loader can
+the exact JSON text of the value, as the server stores it), so that the loader can
 check keys, tables and value sizes before sending, and compute the counts
 and digest the saved version must have (`optimus.domain.digest`).
 """
@@ -18,6 +18,8 @@ import orjson
 
 from optimus.domain.dataset import is_json
 from optimus.domain.digest import EntryStats, stats_of
+from optimus.domain.errors import InvalidInput
+from optimus.domain.json_values import RawValue, exact_json_text, parsed_value
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.loader.errors import BadRow
 from optimus.loader.mapping import ValueFormat
@@ -62,6 +64,7 @@ class EncodingRules:
         return _parsed_json if parse else _json
 
     def _text(self, value: Any) -> bytes:
+        value = parsed_value(value)
         if type(value) is not str:
             raise TypeError(f"value must be a string for content-type {self.content_type}")
         return value.encode()
@@ -74,16 +77,20 @@ def _default(value: Any) -> Any:
 
 
 def _json(value: Any) -> bytes:
+    if type(value) is RawValue:  # a JSONL field: its exact text
+        return value.data
     return orjson.dumps(value, default=_default)
 
 
 def _parsed_json(value: Any) -> bytes:
-    if type(value) is str:
+    text = parsed_value(value)
+    if type(text) is str:  # JSON text: kept exactly as written, once validated
         try:
-            return orjson.dumps(orjson.loads(value))
-        except orjson.JSONDecodeError as exc:
+            return exact_json_text(text).encode()
+        except InvalidInput as exc:
             raise ValueError(
-                f"value is not JSON ({exc}); load strings as they are with --value-format text"
+                f"value is not JSON ({exc.message}); load strings as they are with "
+                "--value-format text"
             ) from None
     return _json(value)
 

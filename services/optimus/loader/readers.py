@@ -14,9 +14,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import pyarrow.parquet as pq
 
+from optimus.domain.errors import InvalidInput
+from optimus.domain.json_values import parse_with_raw_values
 from optimus.loader.errors import BadRow, LoadFailed
 from optimus.loader.mapping import ColumnMapping
 from optimus.loader.plan import BatchLimits
@@ -242,10 +243,10 @@ def _add_json_line(
     line_number: int,
     line: bytes,
 ) -> None:
-    try:
-        row = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        batches.bad(line_number, f"unparsable line: {exc}")
+    try:  # the value field keeps its exact JSON text (json_values)
+        row = parse_with_raw_values(line, mapping.value_column)
+    except InvalidInput as exc:
+        batches.bad(line_number, f"unparsable line: {exc.message}")
         return
     if type(row) is not dict:
         batches.bad(line_number, "unparsable line: not a JSON object")

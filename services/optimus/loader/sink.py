@@ -18,6 +18,8 @@ from optimus.loader.encoding import EncodedBatch, Entry
 from optimus.loader.errors import LoadFailed
 
 _ITEM_OVERHEAD = len('{"table":"","key":"","value":},')
+# Refusals of some entries of a batch, by index: those become bad rows, the rest is resent.
+REJECTED_ENTRY_CODES = ("invalid-entries", "value-too-large", "duplicate-keys")
 
 
 class TransientWriteError(Exception):
@@ -69,7 +71,7 @@ class HttpSink:
                 await self._client.load_entries(self._dataset, self._version_id, body)
             except (BadRequest, TooLarge) as exc:
                 problems = exc.details.get("problems")
-                if exc.code not in ("invalid-entries", "value-too-large") or not problems:
+                if exc.code not in REJECTED_ENTRY_CODES or not problems:
                     raise LoadFailed(f"batch {batch.id} refused: {exc}") from None
                 raise RejectedEntries(
                     [

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
-from optimus.domain.errors import InvalidInput, TooLarge, unknown_version
+from optimus.domain.errors import InvalidInput, NotFound, TooLarge, unknown_version
+from optimus.domain.json_values import parsed_value, value_bytes
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
 from optimus.service_layer.ports import Batch, DatasetHost, Entry, EntryStore, WriteFence
@@ -32,6 +31,9 @@ def encode_entries(
 ) -> list[Entry]:
     """Validate a whole batch and encode every value to its stored bytes.
 
+    `items` is a body parsed by `parse_exactly`: each value is stored as the exact
+    JSON text the caller sent (JSON datasets), or as the string it holds (others).
+
     All or nothing: any bad item rejects the batch with a list of problems
     (index, key, reason), so a retry after fixing the input is clean.
     `table` is the table named in the URL, or None when each item names one.
@@ -48,7 +50,6 @@ def encode_entries(
     tables = view.tables
     as_json = view.is_json
     max_bytes = limits.max_value_bytes
-    dumps = orjson.dumps
     entries: list[Entry] = []
     problems: list[dict[str, Any]] = []
     oversized: list[dict[str, Any]] = []
@@ -82,9 +83,9 @@ def encode_entries(
             continue
         value = item["value"]
         if as_json:
-            data = dumps(value)
-        elif type(value) is str:
-            data = value.encode()
+            data = value_bytes(value)  # exactly as sent
+        elif type(text := parsed_value(value)) is str:
+            data = text.encode()
         else:
             problems.append(
                 _problem(
@@ -109,7 +110,28 @@ def encode_entries(
             limit=max_bytes,
             problems=oversized[:MAX_REPORTED_PROBLEMS],
         )
+    if len({(entry_table, key) for entry_table, key, _ in entries}) != len(entries):
+        _refuse_duplicates(entries)
     return entries
+
+
+def _refuse_duplicates(entries: list[Entry]) -> None:
+    """A key twice in one batch: which value wins is the caller's mistake, so none is stored."""
+    first: dict[tuple[str, str], int] = {}
+    problems: list[dict[str, Any]] = []
+    for index, (table, key, _) in enumerate(entries):
+        earlier = first.setdefault((table, key), index)
+        if earlier != index:
+            reason = f"key {key!r} of table {table!r} is also at index {earlier}"
+            problems.append({"index": index, "key": key, "reason": reason})
+    keys = sorted({problem["key"] for problem in problems})
+    raise InvalidInput(
+        f"{len(problems)} entries repeat a key of the batch ({', '.join(keys[:5])}"
+        f"{', …' if len(keys) > 5 else ''}); nothing was written",
+        code="duplicate-keys",
+        keys=keys[:MAX_REPORTED_PROBLEMS],
+        problems=problems[:MAX_REPORTED_PROBLEMS],
+    )
 
 
 class EntryLoader:
@@ -146,8 +168,9 @@ class EntryLoader:
         if status is None:
             owner = self._host.views.dataset_of_version(version_id)
             if owner is not None:
-                raise InvalidInput(
-                    f"version {version_id} belongs to dataset {owner!r}, not {view.name!r}",
+                raise NotFound(  # as a read of the version through this dataset answers
+                    f"version {version_id} does not exist in dataset {view.name!r}; it belongs "
+                    f"to dataset {owner!r}",
                     code="version-not-in-dataset",
                     version=version_id,
                     dataset=owner,

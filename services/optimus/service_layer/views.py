@@ -14,6 +14,7 @@ from typing import Protocol
 from optimus.domain.dataset import Dataset, is_json, require_table
 from optimus.domain.errors import NotFound
 from optimus.domain.events import VersionEvent
+from optimus.domain.names import require_version_id
 from optimus.domain.version import VersionStatus, require_readable
 
 
@@ -70,7 +71,7 @@ class DatasetView:
                     dataset=self.name,
                 )
             return self.active_version_id
-        status = self.statuses.get(version_id)
+        status = self.statuses.get(require_version_id(version_id))
         if status is None:
             raise NotFound(
                 f"version {version_id} does not exist in dataset {self.name!r}",

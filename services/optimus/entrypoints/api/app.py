@@ -1,19 +1,26 @@
-"""The ASGI application: FastAPI routes under /v1, behind the fast single-key read path."""
+"""The ASGI application: FastAPI routes under /v1, behind the fast entry reads."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from optimus import __version__
 from optimus.entrypoints.api import routes_datasets, routes_entries, routes_versions
+from optimus.entrypoints.api.allowed_methods import allowed_methods
+from optimus.entrypoints.api.error_mapping import ErrorMapper
 from optimus.entrypoints.api.errors import install_error_handlers
 from optimus.entrypoints.api.fast_reads import FastEntryReads
+from optimus.entrypoints.api.openapi import install_openapi
+from optimus.entrypoints.api.response_schemas import Ack
 from optimus.entrypoints.api.responses import ack, json_response
 from optimus.service_layer.services import Services
 
@@ -23,7 +30,12 @@ coefficients. Create a version of a dataset, load entries into it (in
 parallel batches), save it (entries are counted, digested and verified),
 then publish it: every reader switches at once. Re-publishing an earlier
 version is the rollback. Compatible with trainline Optimus's API.
+Writes are sent with `Content-Type: application/json`.
 """
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name  # the endpoint's name: read_entry, create_version, …
 
 
 def create_fastapi(services: Services) -> FastAPI:
@@ -36,19 +48,29 @@ def create_fastapi(services: Services) -> FastAPI:
             await services.background.stop()
             services.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the fastapi-offline package: /docs works without the internet.
+    app = FastAPIOffline(
         title="Optimus API",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
     )
     app.state.services = services
-    install_error_handlers(app)
+    app.state.errors = ErrorMapper()
+    install_error_handlers(app, app.state.errors)
+    install_openapi(app)
+    # The host's own routes and error kinds (the Dapr host's actor, events, sidecar errors).
     services.host_routes(app)
     for module in (routes_datasets, routes_versions, routes_entries):
         app.include_router(module.router, prefix="/v1")
 
-    @app.get("/healthcheck", tags=["health"], summary="200 while the service is running")
+    @app.get(
+        "/healthcheck",
+        tags=["health"],
+        summary="200 while the service is running",
+        response_model=Ack,
+    )
     async def healthcheck() -> Response:
         return json_response(ack("The service is running normally."))
 
@@ -56,8 +78,23 @@ def create_fastapi(services: Services) -> FastAPI:
     async def root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
+    # Every method of the path, the fast path's GET included (Starlette's 405 names only
+    # those of the first route that matched).
+    @app.options("/{path:path}", include_in_schema=False)
+    async def options(request: Request) -> Response:
+        methods = allowed_methods(app.routes, request.scope)
+        if not methods:
+            raise HTTPException(404)
+        return Response(status_code=204, headers={"allow": ", ".join(methods)})
+
     return app
 
 
+def with_fast_reads(app: FastAPI) -> ASGIApp:
+    """`app` behind the entry reads, which share its services and error mapping."""
+    services: Services = app.state.services
+    return FastEntryReads(app, services.reader, app.state.errors, services.max_request_bytes)
+
+
 def create_app(services: Services) -> ASGIApp:
-    return FastEntryReads(create_fastapi(services), services.reader, services.max_request_bytes)
+    return with_fast_reads(create_fastapi(services))

@@ -1,31 +1,32 @@
-"""Reads answered before FastAPI's routing, validation and middleware.
+"""The entry reads, answered before FastAPI's routing, validation and middleware.
 
 Reads are the hot path of every consumer. Through FastAPI's router a
 single-key GET costs ~150 µs of CPU and a get-many of 100 keys ~600 µs
 besides its lookups; here ~45 µs (HTTP included) and ~130 µs, so the server
-answers several times more requests per core. This dispatcher recognises exactly
-`GET /v1/datasets/{dataset}/tables/{table}/entries[/{key}]` and answers with
-the same reader, request parsing and rendering as the documented FastAPI
-routes (`routes_entries.read_entry`, `read_entries`); everything else goes on
-to FastAPI.
+answers several times more requests per core. This dispatcher is the only
+implementation of `GET /v1/datasets/{dataset}/tables/{table}/entries[/{key}]`
+(`read_paths` describes them in the OpenAPI document); everything else goes on
+to FastAPI. Errors are rendered by the app's `ErrorMapper`, as FastAPI's are.
 """
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from optimus.domain.errors import OptimusError
 from optimus.entrypoints.api.entry_responses import (
-    Rendered,
+    ERROR_HEADERS,
     render_entries,
     render_entry,
-    render_error,
     version_headers,
 )
+from optimus.entrypoints.api.error_mapping import ErrorMapper, Rendered
 from optimus.entrypoints.api.requests import keys_to_read, receive_body
 from optimus.service_layer.reads import EntryRead, EntryReader
+
+log = logging.getLogger(__name__)
 
 _PREFIX = "/v1/datasets/"
 _HEADER_CACHE_SIZE = 1024
@@ -34,12 +35,24 @@ Headers = list[tuple[bytes, bytes]]
 Response = tuple[int, Headers, bytes]
 
 
+def read_route(path: str) -> list[str] | None:
+    """[dataset, table, key] or [dataset, table] if `path` is an entry read's, else None."""
+    if path.startswith(_PREFIX):
+        parts = path.split("/")
+        # ["", "v1", "datasets", dataset, "tables", table, "entries", key?]
+        if len(parts) == 8 and parts[4] == "tables" and parts[6] == "entries" and parts[7]:
+            return [parts[3], parts[5], parts[7]]
+        if len(parts) == 7 and parts[4] == "tables" and parts[6] == "entries":
+            return [parts[3], parts[5]]
+    return None
+
+
 def _query(query: bytes) -> dict[str, list[str]]:
-    return parse_qs(query.decode("latin-1")) if query else {}
+    return parse_qs(query.decode("latin-1"), keep_blank_values=True) if query else {}
 
 
 def _version_id(query: dict[str, list[str]]) -> str | None:
-    # As FastAPI reads a scalar query parameter: the last one given.
+    # As a scalar query parameter is read: the last one given.
     values = query.get("version-id")
     return values[-1] if values else None
 
@@ -52,81 +65,81 @@ def _content_length(scope: Scope) -> str | None:
 
 
 class FastEntryReads:
-    def __init__(self, app: ASGIApp, reader: EntryReader, max_request_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, reader: EntryReader, errors: ErrorMapper, max_request_bytes: int
+    ) -> None:
         self.app = app
         self._reader = reader
+        self._errors = errors
         self._max_request_bytes = max_request_bytes
-        # Encoded headers of a found entry depend only on the dataset's view and the
-        # version read: encoding them once per (dataset, revision, version) saves a
-        # sizeable share of the request's CPU.
-        self._found_headers: dict[tuple[str, int, str], Headers] = {}
+        # Encoded headers of a found entry depend only on the dataset's view, the
+        # version read and whether it was pinned: encoding them once per
+        # (dataset, revision, version, pinned) saves a sizeable share of the request's CPU.
+        self._found_headers: dict[tuple[str, int, str, bool], Headers] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            path: str = scope["path"]
-            if path.startswith(_PREFIX):
-                parts = path.split("/")
-                # ["", "v1", "datasets", dataset, "tables", table, "entries", key?]
-                if len(parts) == 8 and parts[4] == "tables" and parts[6] == "entries" and parts[7]:
-                    await self._serve_one(scope, receive, send, parts[3], parts[5], parts[7])
-                    return
-                if len(parts) == 7 and parts[4] == "tables" and parts[6] == "entries":
-                    await self._serve_many(scope, receive, send, parts[3], parts[5])
-                    return
+            route = read_route(scope["path"])  # uvicorn has already percent-decoded it
+            if route is not None:
+                if len(route) == 3:
+                    await self._serve_one(scope, send, *route)
+                else:
+                    await self._serve_many(scope, receive, send, *route)
+                return
         await self.app(scope, receive, send)
 
     async def _serve_one(
-        self, scope: Scope, receive: Receive, send: Send, dataset: str, table: str, key: str
+        self, scope: Scope, send: Send, dataset: str, table: str, key: str
     ) -> None:
         # The hottest path of the product: written flat, without helper coroutines.
         query = scope["query_string"]
         try:
             version_id = _version_id(_query(query)) if query else None
-            # Uvicorn has already percent-decoded the path.
             read = await self._reader.read_one(dataset, table, key, version_id)
-        except OptimusError as exc:
-            status, headers, body = _response(render_error(exc))
-        except Exception:
-            # Not an Optimus error (the Dapr sidecar is away, …): the FastAPI route
-            # meets it again, and its exception handlers know how to answer it.
-            await self.app(scope, receive, send)
-            return
+        except Exception as exc:
+            status, headers, body = self._error(exc)
         else:
             body = read.value
+            pinned = version_id is not None
             if body is None:
-                status, headers, body = _response(render_entry(read, key))
+                status, headers, body = _response(render_entry(read, key, pinned=pinned))
             else:
                 status = 200
-                headers = [*self._headers_of(read), (b"content-length", b"%d" % len(body))]
+                headers = [*self._headers_of(read, pinned), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     async def _serve_many(
         self, scope: Scope, receive: Receive, send: Send, dataset: str, table: str
     ) -> None:
-        body = b""
         try:
             body = await receive_body(receive, _content_length(scope), self._max_request_bytes)
             query = _query(scope["query_string"])
             keys = keys_to_read(body, query.get("key"))
-            read = await self._reader.read_many(dataset, table, keys, _version_id(query))
-            response = _response(render_entries(read))
-        except OptimusError as exc:
-            response = _response(render_error(exc))
-        except Exception:
-            # As for a single key; the body was read, so FastAPI is given it again.
-            await self.app(scope, _replay(body), send)
-            return
-        await _send(send, *response)
+            version_id = _version_id(query)
+            read = await self._reader.read_many(dataset, table, keys, version_id)
+            response = _response(render_entries(read, pinned=version_id is not None))
+        except Exception as exc:
+            response = self._error(exc)
+        status, headers, body = response
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
-    def _headers_of(self, read: EntryRead) -> Headers:
+    def _error(self, exc: Exception) -> Response:
+        rendered = self._errors.render(exc)
+        if rendered.status == 500:  # unexpected (FastAPI's are logged by Starlette)
+            log.error("read failed: %r", exc, exc_info=exc)
+        rendered.headers.update(ERROR_HEADERS)
+        return _response(rendered)
+
+    def _headers_of(self, read: EntryRead, pinned: bool) -> Headers:
         view = read.view
-        cache_key = (view.name, view.revision, read.version_id)
+        cache_key = (view.name, view.revision, read.version_id, pinned)
         headers = self._found_headers.get(cache_key)
         if headers is None:
             if len(self._found_headers) >= _HEADER_CACHE_SIZE:
                 self._found_headers.clear()
-            found = version_headers(view, read.version_id)
+            found = version_headers(view, read.version_id, pinned=pinned)
             headers = self._found_headers[cache_key] = _encoded(view.content_type, found)
         return headers
 
@@ -143,18 +156,3 @@ def _response(rendered: Rendered) -> Response:
         (b"content-length", b"%d" % len(rendered.body)),
     ]
     return rendered.status, headers, rendered.body
-
-
-def _replay(body: bytes) -> Receive:
-    """An ASGI `receive` that gives the already-read body again."""
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def receive() -> dict:
-        return messages.pop() if messages else {"type": "http.disconnect"}
-
-    return receive
-
-
-async def _send(send: Send, status: int, headers: Headers, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

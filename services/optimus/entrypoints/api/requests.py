@@ -10,6 +10,9 @@ from pydantic import BaseModel, ValidationError
 from starlette.types import Receive
 
 from optimus.domain.errors import InvalidInput, TooLarge
+from optimus.domain.json_values import parse_exactly
+from optimus.domain.names import require_version_id
+from optimus.entrypoints.api.json_writes import require_json_body
 from optimus.service_layer.services import Services
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -23,8 +26,18 @@ def services(request: Request) -> Services:
 
 
 def caller(request: Request) -> str:
-    """Who made the request, for operation logs (set by the client, not authenticated)."""
-    return request.headers.get(USER_HEADER) or ANONYMOUS
+    """Who made the request, for operation logs (set by the client, not authenticated).
+
+    Header values reach us as latin-1 text of their bytes: decoded again as UTF-8,
+    a name such as "José" is kept as the client sent it.
+    """
+    raw = request.headers.get(USER_HEADER)
+    if not raw:
+        return ANONYMOUS
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"the {USER_HEADER} header must be UTF-8", field=USER_HEADER) from None
 
 
 async def receive_body(receive: Receive, declared_length: str | None, limit: int) -> bytes:
@@ -59,12 +72,22 @@ def parse_json(body: bytes) -> Any:
 
 
 async def json_body(request: Request, *, required: bool = True) -> Any:
+    """The JSON body of a write (415 if not sent as application/json)."""
     body = await read_body(request, services(request).max_request_bytes)
+    require_json_body(request.headers, body)
     if not body.strip():
         if required:
             raise InvalidInput("the request body is empty; a JSON body is required")
         return None
     return parse_json(body)
+
+
+async def entries_body(request: Request) -> Any:
+    """A body of entries, each "value" kept as the exact JSON text sent (see json_values)."""
+    body = await read_body(request, services(request).max_request_bytes)
+    if not body.strip():
+        raise InvalidInput("the request body is empty; a JSON body is required")
+    return parse_exactly(body)
 
 
 def keys_to_read(body: bytes, query_keys: list[str] | None) -> list[object]:
@@ -79,6 +102,9 @@ def keys_to_read(body: bytes, query_keys: list[str] | None) -> list[object]:
 
 def required_version_id(version_id: str | None, version: str | None) -> str:
     """Loads name their version as ?version-id= (Optimus also documents ?version=)."""
+    for given in (version_id, version):
+        if given is not None:
+            require_version_id(given)
     chosen = version_id or version
     if not chosen:
         raise InvalidInput("the version-id query parameter is required", code="missing-version-id")
@@ -93,10 +119,7 @@ def body_schema(model: type[BaseModel], *, required: bool = True) -> dict[str, A
 
 
 async def model_body(request: Request, model: type[Model], *, required: bool = True) -> Model:
-    """The JSON body as `model`, whatever Content-Type the client sent (curl -d sends a form).
-
-    An optional body may be absent: the model's defaults apply.
-    """
+    """The JSON body as `model`; an optional body may be absent: the model's defaults apply."""
     raw = await json_body(request, required=required)
     if raw is None:
         raw = {}

@@ -12,7 +12,15 @@ import orjson
 from starlette.responses import Response
 
 from optimus.domain.dataset import Dataset
-from optimus.domain.errors import Conflict, Gone, InvalidInput, NotFound, OptimusError, TooLarge
+from optimus.domain.errors import (
+    Conflict,
+    Gone,
+    InvalidInput,
+    NotFound,
+    OptimusError,
+    TooLarge,
+    Unavailable,
+)
 from optimus.domain.version import Operation, Version
 
 JSON = "application/json"
@@ -23,6 +31,7 @@ ERROR_STATUS: dict[type[OptimusError], int] = {
     Conflict: 409,
     Gone: 410,
     TooLarge: 413,
+    Unavailable: 503,
 }
 
 
@@ -41,11 +50,6 @@ def error_status(exc: OptimusError) -> int:
         if kind in ERROR_STATUS:
             return ERROR_STATUS[kind]  # type: ignore[index]
     return 500
-
-
-def error_response(exc: OptimusError, headers: dict[str, str] | None = None) -> Response:
-    body = error_body(exc.message, exc.code, **exc.details)
-    return json_response(body, error_status(exc), headers)
 
 
 def ack(message: str, **extra: Any) -> dict[str, Any]:

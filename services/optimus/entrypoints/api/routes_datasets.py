@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from optimus.domain.policies import parse_eviction_policy
+from optimus.entrypoints.api.openapi_errors import error_responses
 from optimus.entrypoints.api.requests import body_schema, caller, model_body, services
+from optimus.entrypoints.api.response_schemas import NAME_PATTERN, DatasetBody, DatasetCreated
 from optimus.entrypoints.api.responses import ack, dataset_body, json_response
 from optimus.entrypoints.api.schemas import CreateDatasetRequest
 
@@ -18,6 +20,8 @@ router = APIRouter(tags=["datasets"])
     status_code=201,
     summary="Create a dataset",
     openapi_extra=body_schema(CreateDatasetRequest),
+    response_model=DatasetCreated,
+    responses=error_responses(400, 409, 413, 415),
 )
 async def create_dataset(request: Request) -> Response:
     body = await model_body(request, CreateDatasetRequest)
@@ -35,12 +39,19 @@ async def create_dataset(request: Request) -> Response:
     )
 
 
-@router.get("/datasets", summary="List all datasets")
+@router.get("/datasets", summary="List all datasets", response_model=list[DatasetBody])
 async def list_datasets(request: Request) -> Response:
     datasets = await services(request).host.all()
     return json_response([dataset_body(d) for d in datasets])
 
 
-@router.get("/datasets/{name}", summary="A dataset, its active and available versions")
-async def get_dataset(name: str, request: Request) -> Response:
-    return json_response(dataset_body(await services(request).host.get(name)))
+@router.get(
+    "/datasets/{dataset}",
+    summary="A dataset, its active and available versions",
+    response_model=DatasetBody,
+    responses=error_responses(400, 404),
+)
+async def get_dataset(
+    request: Request, dataset: str = Path(json_schema_extra={"pattern": NAME_PATTERN})
+) -> Response:
+    return json_response(dataset_body(await services(request).host.get(dataset)))

@@ -1,19 +1,18 @@
-"""/v1/datasets/{dataset}/…: load entries into a version, read them back."""
+"""/v1/datasets/{dataset}/…: load entries into a version (`fast_reads` reads them back)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from optimus.domain.errors import InvalidInput
-from optimus.entrypoints.api.entry_responses import Rendered, render_entries, render_entry
+from optimus.entrypoints.api.openapi_errors import error_responses
 from optimus.entrypoints.api.requests import (
-    json_body,
-    keys_to_read,
-    read_body,
+    entries_body,
     required_version_id,
     services,
 )
+from optimus.entrypoints.api.response_schemas import KEY_PATTERN, NAME_PATTERN, EntriesLoaded
 from optimus.entrypoints.api.responses import ack, json_response
 
 router = APIRouter(tags=["entries"])
@@ -25,36 +24,26 @@ def _schema(properties: dict, required: list[str], *, array: bool = True) -> dic
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-_KEY = {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"}
+_NAME = {"type": "string", "pattern": NAME_PATTERN}
+_KEY = {"type": "string", "pattern": KEY_PATTERN}
 _VALUE: dict = {"description": "any JSON (a string for non-JSON content types)"}
 _TABLE_ENTRIES = _schema({"key": _KEY, "value": _VALUE}, ["key", "value"])
-_DATASET_ENTRIES = _schema({"table": _KEY, "key": _KEY, "value": _VALUE}, ["table", "key", "value"])
-_ONE_VALUE = _schema({"value": _VALUE}, ["value"], array=False)
-_KEYS = {
-    "requestBody": {
-        "required": False,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "array",
-                    "items": {"type": "object", "properties": {"key": _KEY}},
-                }
-            }
-        },
-    }
-}
-
-VersionIdQuery = Query(None, alias="version-id", description="The version to load into.")
-VersionQuery = Query(None, description="Same as version-id (Optimus documents both).")
-PinQuery = Query(
-    None, alias="version-id", description="Read this version instead of the active one."
+_DATASET_ENTRIES = _schema(
+    {"table": _NAME, "key": _KEY, "value": _VALUE}, ["table", "key", "value"]
 )
-
-
-def _response(rendered: Rendered) -> Response:
-    return Response(
-        rendered.body, rendered.status, rendered.headers, media_type=rendered.content_type
-    )
+_ONE_VALUE = _schema({"value": _VALUE}, ["value"], array=False)
+# Required (`required_version_id`, and so in the document: `openapi`), but either may be
+# given: Optimus documents both; the document describes one way to name the version.
+VersionIdQuery = Query(None, alias="version-id", description="The version to load into.")
+VersionQuery = Query(None, include_in_schema=False)
+DatasetPath = Path(json_schema_extra={"pattern": NAME_PATTERN})
+TablePath = Path(json_schema_extra={"pattern": NAME_PATTERN})
+KeyPath = Path(json_schema_extra={"pattern": KEY_PATTERN})
+# What a load answers besides 201: the version may be gone or no longer loading.
+_LOAD = {
+    "response_model": EntriesLoaded,
+    "responses": error_responses(400, 404, 409, 410, 413, 415),
+}
 
 
 async def _load(
@@ -71,15 +60,16 @@ async def _load(
     status_code=201,
     summary="Load entries of any tables of the dataset into a version",
     openapi_extra=_DATASET_ENTRIES,
+    **_LOAD,
 )
 async def load_dataset_entries(
-    dataset: str,
     request: Request,
+    dataset: str = DatasetPath,
     version_id: str | None = VersionIdQuery,
     version: str | None = VersionQuery,
 ) -> Response:
     chosen = required_version_id(version_id, version)
-    return await _load(request, dataset, chosen, await json_body(request), None)
+    return await _load(request, dataset, chosen, await entries_body(request), None)
 
 
 @router.post(
@@ -87,22 +77,25 @@ async def load_dataset_entries(
     status_code=201,
     summary="Load entries of one table into a version",
     openapi_extra=_TABLE_ENTRIES,
+    **_LOAD,
 )
 @router.post(
     "/datasets/{dataset}/tables/{table}",
     status_code=201,
     summary="Load entries of one table into a version (Optimus's original path)",
+    name="load_table_entries_at_table_path",
     openapi_extra=_TABLE_ENTRIES,
+    **_LOAD,
 )
 async def load_table_entries(
-    dataset: str,
-    table: str,
     request: Request,
+    dataset: str = DatasetPath,
+    table: str = TablePath,
     version_id: str | None = VersionIdQuery,
     version: str | None = VersionQuery,
 ) -> Response:
     chosen = required_version_id(version_id, version)
-    return await _load(request, dataset, chosen, await json_body(request), table)
+    return await _load(request, dataset, chosen, await entries_body(request), table)
 
 
 @router.post(
@@ -110,50 +103,18 @@ async def load_table_entries(
     status_code=201,
     summary="Load one entry into a version",
     openapi_extra=_ONE_VALUE,
+    **_LOAD,
 )
 async def load_one_entry(
-    dataset: str,
-    table: str,
-    key: str,
     request: Request,
+    dataset: str = DatasetPath,
+    table: str = TablePath,
+    key: str = KeyPath,
     version_id: str | None = VersionIdQuery,
     version: str | None = VersionQuery,
 ) -> Response:
     chosen = required_version_id(version_id, version)
-    body = await json_body(request)
+    body = await entries_body(request)
     if not isinstance(body, dict) or "value" not in body:
         raise InvalidInput('the body must be {"value": <value>}')
     return await _load(request, dataset, chosen, [{"key": key, "value": body["value"]}], table)
-
-
-@router.get(
-    "/datasets/{dataset}/tables/{table}/entries/{key}",
-    summary="Read one entry, from the active version or the pinned one",
-    description="The body is the value, with the dataset's content type. Headers "
-    "x-version-id (the version that answered) and x-active-version-id.",
-)
-async def read_entry(
-    dataset: str, table: str, key: str, request: Request, version_id: str | None = PinQuery
-) -> Response:
-    read = await services(request).reader.read_one(dataset, table, key, version_id)
-    return _response(render_entry(read, key))
-
-
-@router.get(
-    "/datasets/{dataset}/tables/{table}/entries",
-    summary="Read many entries from one version",
-    description='Keys in a JSON body [{"key": "k1"}, …] as Optimus does, or, for clients '
-    "that can't send a GET body, as repeated ?key= parameters.",
-    openapi_extra=_KEYS,
-)
-async def read_entries(
-    dataset: str,
-    table: str,
-    request: Request,
-    version_id: str | None = PinQuery,
-    key: list[str] | None = Query(None, description="Keys to read, when there is no body."),
-) -> Response:
-    body = await read_body(request, services(request).max_request_bytes)
-    keys = keys_to_read(body, key)
-    read = await services(request).reader.read_many(dataset, table, keys, version_id)
-    return _response(render_entries(read))

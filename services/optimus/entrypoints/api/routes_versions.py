@@ -6,12 +6,14 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from optimus.domain.version import VersionStatus
+from optimus.entrypoints.api.openapi_errors import error_responses
 from optimus.entrypoints.api.requests import (
     body_schema,
     caller,
     model_body,
     services,
 )
+from optimus.entrypoints.api.response_schemas import NAME_PATTERN, VersionAck, VersionBody
 from optimus.entrypoints.api.responses import ack, json_response, version_body
 from optimus.entrypoints.api.schemas import CreateVersionRequest, SaveRequest, TransitionRequest
 
@@ -27,6 +29,8 @@ def _location(version_id: str) -> dict[str, str]:
     status_code=202,
     summary="Create a version of a dataset",
     openapi_extra=body_schema(CreateVersionRequest),
+    response_model=VersionAck,
+    responses=error_responses(400, 404, 413, 415),
 )
 async def create_version(request: Request) -> Response:
     body = await model_body(request, CreateVersionRequest)
@@ -43,13 +47,25 @@ async def create_version(request: Request) -> Response:
     )
 
 
-@router.get("/versions", summary="All versions of a dataset, oldest first")
-async def list_versions(request: Request, dataset: str = Query(...)) -> Response:
+@router.get(
+    "/versions",
+    summary="All versions of a dataset, oldest first",
+    response_model=list[VersionBody],
+    responses=error_responses(400, 404),
+)
+async def list_versions(
+    request: Request, dataset: str = Query(json_schema_extra={"pattern": NAME_PATTERN})
+) -> Response:
     found = await services(request).host.get(dataset)
     return json_response([version_body(v) for v in found.versions.values()])
 
 
-@router.get("/versions/{version_id}", summary="A version and its status")
+@router.get(
+    "/versions/{version_id}",
+    summary="A version and its status",
+    response_model=VersionBody,
+    responses=error_responses(404),
+)
 async def get_version(version_id: str, request: Request) -> Response:
     return json_response(version_body(await services(request).lifecycle.version(version_id)))
 
@@ -61,6 +77,9 @@ async def get_version(version_id: str, request: Request) -> Response:
     description="Answers 202 with the version SAVING; follow it with GET /versions/{id} until "
     "it is SAVED or FAILED. With ?wait=true the call returns once the save has ended.",
     openapi_extra=body_schema(SaveRequest, required=False),
+    response_model=VersionAck,
+    responses={200: {"model": VersionAck, "description": "With ?wait=true: the save has ended"}}
+    | error_responses(400, 404, 409, 410, 413, 415),
 )
 async def save_version(version_id: str, request: Request, wait: bool = False) -> Response:
     lifecycle = services(request).lifecycle
@@ -97,6 +116,8 @@ async def save_version(version_id: str, request: Request, wait: bool = False) ->
     description="The publish is atomic and complete when the call returns: every read after "
     "it is served from this version.",
     openapi_extra=body_schema(TransitionRequest, required=False),
+    response_model=VersionAck,
+    responses=error_responses(400, 404, 409, 410, 413, 415),
 )
 async def publish_version(version_id: str, request: Request) -> Response:
     body = await model_body(request, TransitionRequest, required=False)
@@ -114,6 +135,8 @@ async def publish_version(version_id: str, request: Request) -> Response:
     "/versions/{version_id}/discard",
     summary="Discard a version that is not published; its entries are deleted",
     openapi_extra=body_schema(TransitionRequest, required=False),
+    response_model=VersionBody,
+    responses=error_responses(400, 404, 409, 413, 415),
 )
 async def discard_version(version_id: str, request: Request) -> Response:
     body = await model_body(request, TransitionRequest, required=False)

@@ -2,11 +2,89 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from optimus.domain.dataset import DEFAULT_CONTENT_TYPE
+from optimus.domain.dataset import DEFAULT_CONTENT_TYPE, MAX_TABLES
+from optimus.entrypoints.api.response_schemas import NAME_PATTERN
+
+# Counts and version numbers in policies are at most this: well within the integers that
+# every JSON reader (and JSON Schema validator) holds exactly.
+_LARGEST_INT = 10**15
+
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 2.0 is the integer 2 (as JSON Schema's `integer` has it)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _LARGEST_INT:
+        return int(value)
+    if isinstance(value, int) and abs(value) > _LARGEST_INT:
+        raise ValueError(f"integers here are at most {_LARGEST_INT}")
+    return value
+
+
+def _integral_numbers_as_ints(policy: Any) -> Any:
+    """A policy's counts as integers; fields it does not know are left as they are."""
+    if not isinstance(policy, dict):
+        return policy
+    policy = dict(policy)
+    for name in ("count", "versions"):
+        if name in policy:
+            policy[name] = _integral(policy[name])
+    if isinstance(policy.get("counts"), dict):
+        policy["counts"] = {table: _integral(n) for table, n in policy["counts"].items()}
+    return policy
+
+
+JsonIntegers = BeforeValidator(_integral_numbers_as_ints)
+
+# The domain validates these bodies (one set of rules and messages); the schemas below
+# only describe them, so that a client generated from the document sends valid ones.
+_NAME = {"type": "string", "pattern": NAME_PATTERN}
+_COUNT = {"type": "integer", "minimum": 0, "maximum": _LARGEST_INT}
+_VERIFICATION_POLICY = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {"strategy": {"const": "count"}, "count": _COUNT},
+            "required": ["strategy", "count"],
+        },
+        {
+            "type": "object",
+            "properties": {
+                "strategy": {"const": "table-counts"},
+                "counts": {"type": "object", "minProperties": 1, "additionalProperties": _COUNT},
+            },
+            "required": ["strategy", "counts"],
+        },
+        {
+            "type": "object",
+            "properties": {
+                "strategy": {"const": "digest"},
+                "digest": {"type": "string", "minLength": 1},
+            },
+            "required": ["strategy", "digest"],
+        },
+        {"type": "null"},
+    ]
+}
+VerificationPolicy = Annotated[
+    dict[str, Any] | None, JsonIntegers, WithJsonSchema(_VERIFICATION_POLICY)
+]
+_EVICTION_POLICY = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "type": {"enum": ["keep-last-x-versions", "KEEP_LAST_X_VERSIONS"]},
+                "versions": {"type": "integer", "minimum": 1, "maximum": _LARGEST_INT},
+            },
+            "required": ["type", "versions"],
+        },
+        {"type": "null"},
+    ]
+}
+_MEDIA_TYPE = r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[ -~]+)?$"
 
 
 class _Body(BaseModel):
@@ -14,15 +92,32 @@ class _Body(BaseModel):
 
 
 class CreateDatasetRequest(_Body):
-    name: str = Field(examples=["recommendations"], description="[A-Za-z0-9-_.], 1..128 chars")
-    tables: list[str] = Field(examples=[["items", "users"]])
-    content_type: str = Field(
-        DEFAULT_CONTENT_TYPE,
-        alias="content-type",
-        description="Content-Type of single-key responses; values of JSON types may be any JSON, "
-        "values of other types are strings.",
+    name: Annotated[str, WithJsonSchema(_NAME)] = Field(
+        examples=["recommendations"], description="[A-Za-z0-9-_.], 1..128 chars"
     )
-    eviction_policy: dict[str, Any] | None = Field(
+    tables: Annotated[
+        list[str],
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": _NAME,
+                "minItems": 1,
+                "maxItems": MAX_TABLES,
+                "uniqueItems": True,
+            }
+        ),
+    ] = Field(examples=[["items", "users"]])
+    content_type: Annotated[str, WithJsonSchema({"type": "string", "pattern": _MEDIA_TYPE})] = (
+        Field(
+            DEFAULT_CONTENT_TYPE,
+            alias="content-type",
+            description="Content-Type of single-key responses; values of JSON types may be any "
+            "JSON, values of other types are strings.",
+        )
+    )
+    eviction_policy: Annotated[
+        dict[str, Any] | None, JsonIntegers, WithJsonSchema(_EVICTION_POLICY)
+    ] = Field(
         None,
         alias="eviction-policy",
         examples=[{"type": "keep-last-x-versions", "versions": 10}],
@@ -31,9 +126,11 @@ class CreateDatasetRequest(_Body):
 
 
 class CreateVersionRequest(_Body):
-    dataset: str = Field(examples=["recommendations"])
-    label: str | None = Field(None, examples=["v1-2017-01-02"])
-    verification_policy: dict[str, Any] | None = Field(
+    dataset: Annotated[str, WithJsonSchema(_NAME)] = Field(examples=["recommendations"])
+    label: Annotated[str | None, WithJsonSchema({"oneOf": [_NAME, {"type": "null"}]})] = Field(
+        None, examples=["v1-2017-01-02"]
+    )
+    verification_policy: VerificationPolicy = Field(
         None,
         alias="verification-policy",
         examples=[{"strategy": "count", "count": 5}],
@@ -47,7 +144,7 @@ class TransitionRequest(_Body):
 
 
 class SaveRequest(TransitionRequest):
-    verification_policy: dict[str, Any] | None = Field(
+    verification_policy: VerificationPolicy = Field(
         None,
         alias="verification-policy",
         examples=[{"strategy": "digest", "digest": "blake2b-sum:…"}],

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from dapr.actor import ActorRuntime
 from dapr.clients.exceptions import DaprGrpcError
 from dapr.ext.fastapi import DaprActor, DaprApp
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from grpc import StatusCode
 from grpc.aio import AioRpcError
 from starlette.responses import Response
 
+from optimus.entrypoints.api.error_mapping import ErrorMapper, Rendered, render_json_error
 from optimus.entrypoints.api.responses import ack, error_body, json_response
 from optimus.hosts.dapr.actor import ActorServices, DatasetActor
 from optimus.hosts.dapr.actor_client import DatasetActors
+from optimus.hosts.dapr.faults import store_refused_write
 from optimus.hosts.dapr.refresher import ViewRefresher
 from optimus.hosts.dapr.version_events import deliver_version_event
 from optimus.service_layer.watching import EventFeed
@@ -54,14 +56,20 @@ class DaprBackground:
         await self.actor_services.client.close()
 
 
-async def _sidecar_error(_: Request, exc: Exception) -> Response:
-    """A call through the sidecar failed: 503 (retry later) when the sidecar is unreachable."""
+def _sidecar_error(exc: Exception) -> Rendered:
+    """A call through the sidecar failed: 503 (retry later) when the sidecar is unreachable
+    or its state store refuses writes."""
     code = exc.code() if isinstance(exc, AioRpcError | DaprGrpcError) else None
     if code in (StatusCode.UNAVAILABLE, StatusCode.DEADLINE_EXCEEDED):
-        body = error_body("the Dapr sidecar is unavailable; retry shortly", "unavailable")
-        return json_response(body, 503, {"Retry-After": "1"})
+        message = "the Dapr sidecar is unavailable; retry shortly"
+        return render_json_error(503, message, "unavailable", {"Retry-After": "1"})
+    details = exc.details() if isinstance(exc, AioRpcError | DaprGrpcError) else None
+    if store_refused_write(details):
+        log.warning("the state store refuses writes: %s", details)
+        message = "the state store refuses writes; nothing was written: retry shortly"
+        return render_json_error(503, message, "store-unavailable", {"Retry-After": "1"})
     log.error("sidecar call failed: %s", exc)
-    return json_response(error_body(f"a Dapr call failed: {code}", "sidecar-error"), 502)
+    return render_json_error(502, f"a Dapr call failed: {code}", "sidecar-error")
 
 
 def dapr_routes(background: DaprBackground, feed: EventFeed) -> Callable[[FastAPI], None]:
@@ -93,7 +101,8 @@ def dapr_routes(background: DaprBackground, feed: EventFeed) -> Callable[[FastAP
                 )
             return json_response(ack("ready"))
 
-        app.add_exception_handler(AioRpcError, _sidecar_error)
-        app.add_exception_handler(DaprGrpcError, _sidecar_error)
+        errors: ErrorMapper = app.state.errors
+        errors.register(AioRpcError, _sidecar_error)
+        errors.register(DaprGrpcError, _sidecar_error)
 
     return install

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from optimus.domain.errors import Unavailable
 from optimus.domain.events import VersionEvent
 from optimus.service_layer.commands import FailVersion
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs, any_version_died, saves_begun
@@ -76,11 +77,17 @@ class EmbeddedJobs:
         task.add_done_callback(lambda _: self._saves.pop(version_id, None))
 
     async def _save(self, dataset: str, version_id: str) -> None:
-        try:
-            await self._jobs.complete_save(dataset, version_id)
-        except Exception as exc:  # the local engine failing is not transient
-            log.exception("saving %s failed", version_id)
-            await self._host.execute(dataset, FailVersion(version_id, f"save failed: {exc}"))
+        while True:
+            try:
+                await self._jobs.complete_save(dataset, version_id)
+                return
+            except Unavailable as exc:  # a full disk: the save goes on once there is room
+                log.warning("saving %s waits: %s", version_id, exc.message)
+                await asyncio.sleep(exc.retry_after)
+            except Exception as exc:  # the local engine failing otherwise is not transient
+                log.exception("saving %s failed", version_id)
+                await self._host.execute(dataset, FailVersion(version_id, f"save failed: {exc}"))
+                return
 
     async def _collect_forever(self) -> None:
         while True:

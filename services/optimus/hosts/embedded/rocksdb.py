@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from optimus.adapters.codec import (
 )
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import EntryStats
+from optimus.domain.errors import Unavailable
 from optimus.service_layer.commands import Outcome
 from optimus.service_layer.ports import Batch, EntryPage, ScanPosition
 
@@ -57,6 +59,34 @@ _THREADED_READ_KEYS = 50
 _READ_CHUNK_KEYS = 100
 _READ_THREADS = 2
 BLOCK_CACHE_BYTES = 64 << 20  # the default: room for the 5M-key server under 200 MB
+
+
+# When a write fails for want of space, RocksDB stops writing (reads go on) and checks
+# the free space again about every 5 s: once there is room, it resumes by itself.
+RETRY_AFTER_FULL_DISK_S = 5
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """RocksDB's refusals to write, as errors a client can act on: retry later."""
+    try:
+        yield
+    except Exception as exc:  # rocksdict raises a bare Exception with RocksDB's message
+        message = str(exc)
+        if "No space left on device" in message:
+            raise Unavailable(
+                "the disk holding the data is full; nothing was written: retry once space "
+                "is freed, the server resumes writing by itself",
+                code="insufficient-storage",
+                retry_after=RETRY_AFTER_FULL_DISK_S,
+            ) from exc
+        if message.startswith("IO error"):
+            raise Unavailable(
+                f"the data directory refuses writes ({message}); nothing was written",
+                code="storage-error",
+                retry_after=RETRY_AFTER_FULL_DISK_S,
+            ) from exc
+        raise
 
 
 class DataDirInUse(Exception):
@@ -156,7 +186,8 @@ class RocksEntryStore:
         put = writes.put
         for table, key, value in batch.entries:
             put(prefix + table.encode() + _SEP + key.encode(), value)
-        self._db.write(writes, self._write_options)
+        with _writing():
+            self._db.write(writes, self._write_options)
 
     async def read(self, version_id: str, table: str, key: str) -> bytes | None:
         return self._db.get(f"e\0{version_id}\0{table}\0{key}".encode())
@@ -229,9 +260,10 @@ class RocksEntryStore:
         # The version is complete: move it out of the memtables (whose memory counts
         # against the block cache) and compact it into one sorted run at the bottom
         # level, so that a read of it looks in one file instead of every L0 file.
-        self._db.flush()
         start, end = _version_range(version_id)
-        self._db.compact_range(start, end, _compaction())
+        with _writing():
+            self._db.flush()
+            self._db.compact_range(start, end, _compaction())
         options = ReadOptions()
         options.set_iterate_upper_bound(end)
         options.fill_cache(False)
@@ -244,8 +276,9 @@ class RocksEntryStore:
 
     def _delete_range(self, version_id: str) -> None:
         start, end = _version_range(version_id)
-        self._db.delete_range(start, end, self._write_options)
-        self._db.compact_range(start, end, _compaction())
+        with _writing():
+            self._db.delete_range(start, end, self._write_options)
+            self._db.compact_range(start, end, _compaction())
 
 
 class RocksDatasetStore:
@@ -278,7 +311,8 @@ class RocksDatasetStore:
         for version_id in outcome.forgotten if outcome is not None else ():
             batch.delete(_version_key(name, version_id))
         batch.put(_DATASET + name, orjson.dumps(dataset_header_to_dict(dataset)))
-        self._db.write(batch, self._write_options)
+        with _writing():
+            self._db.write(batch, self._write_options)
 
     def _decoded(self, header: dict) -> Dataset:
         if "versions" in header:  # stored whole, before versions had keys of their own

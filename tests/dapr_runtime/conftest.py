@@ -1,7 +1,7 @@
 """Fixtures that run the real Dapr runtime (see optimus.dapr_runtime).
 
 One cluster per component set for the whole session, with the counter test app
-(tests/dapr/apps/counter_app.py) attached as ``optimus-api``. Tests that take
+(tests/dapr_runtime/apps/counter_app.py) attached as ``optimus-api``. Tests that take
 ``cluster`` or ``api`` run once per component set. When such a test fails, the
 log tail of each process of its cluster is added to the report.
 """
