@@ -34,16 +34,15 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import redis
-from dapr.conf import settings as dapr_settings
 from harness.cli import run_benchmark
-from harness.dapr import add_api, invoke_url
+from harness.dapr import BATCH, add_api, invoke_url, use_sidecar, write_through_dapr
 from harness.data import (
     TABLE,
     Scatter,
-    batch_entries,
     batch_indices,
     dataset_body,
     key_name,
+    store_batches,
     value_of,
 )
 from harness.datasets import sdk
@@ -96,50 +95,17 @@ WORKER = AppSpec(
 
 
 # ------------------------------------------------------------------ 1. writer
-async def write_through_dapr(replica: AppReplica, dataset: str, version_id: str, n: int) -> float:
-    """Entries/s of `n` batches written as a loader worker writes them, 4 in flight."""
-    from dapr.aio.clients import DaprClient
-
-    from optimus.hosts.dapr.actor_client import DatasetActors
-    from optimus.hosts.dapr.components import DaprNames
-    from optimus.hosts.dapr.entry_store import DaprEntryStore
-    from optimus.hosts.dapr.fence import DaprWriteFence
-    from optimus.service_layer.ports import Batch
-
-    client = DaprClient(address=replica.grpc_endpoint)
-    actors = DatasetActors()
-    store = DaprEntryStore(client, actors, DaprNames())
-    fence = DaprWriteFence(actors)
-    scatter = Scatter(n * 1000)
-    batches = [batch_entries(batch_indices(n * 1000, 1000, scatter, b)) for b in range(n)]
-    queue = list(reversed(batches))
-
-    async def writer() -> None:
-        while queue:
-            batch = Batch(dataset, version_id, queue.pop())
-            async with fence.writing(batch):
-                await store.write(batch)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(writer() for _ in range(4)))
-    seconds = time.perf_counter() - started
-    await actors.close()
-    await client.close()
-    return n * 1000 / seconds
-
-
 def write_straight_to_redis(port: int, n: int) -> float:
     """Entries/s of the same batches as pipelined SETs, one round trip per batch."""
     connection = redis.Redis(port=port)
-    scatter = Scatter(n * 1000)
-    batches = [batch_entries(batch_indices(n * 1000, 1000, scatter, b)) for b in range(n)]
+    batches = store_batches(n, BATCH)
     started = time.perf_counter()
     for batch in batches:
         pipeline = connection.pipeline(transaction=False)
         for table, key, value in batch:
             pipeline.set(f"direct||{table}/{key}", value)
         pipeline.execute()
-    return n * 1000 / (time.perf_counter() - started)
+    return n * BATCH / (time.perf_counter() - started)
 
 
 def bench_writer(cluster: DaprCluster, api: AppReplica, scale: Scale) -> dict[str, Any]:
@@ -311,9 +277,7 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
     started = time.monotonic()
     with DaprCluster("redis", work / "cluster") as cluster:
         api = add_api(cluster)
-        # The SDK's clients (this process is a writer) talk to the API replica's sidecar.
-        dapr_settings.DAPR_HTTP_ENDPOINT = api.http_endpoint
-        dapr_settings.DAPR_GRPC_ENDPOINT = api.grpc_endpoint
+        use_sidecar(api)  # this process is a writer
         results["writer"] = bench_writer(cluster, api, scale)
         results["loader_workers"] = bench_workers(cluster, api, scale, work)
         results["reads"] = bench_reads(api, scale, work)

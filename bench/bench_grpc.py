@@ -7,6 +7,8 @@ runs alternating in one session, 8 concurrent calls each); StreamVersion at
 1,000 known keys per request (the way to fetch a version without the stream).
 
     .venv/bin/python bench/bench_grpc.py [--quick]
+
+Results: the table on stdout, everything in bench/results/grpc-full.json (or grpc-quick.json).
 """
 
 from __future__ import annotations
@@ -15,27 +17,20 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
 import orjson
-from common import (
-    TABLE,
-    Api,
-    Connection,
-    CpuMeter,
-    free_port,
-    http_request,
-    key_name,
-    load_dataset,
-    log,
-    median,
-    optimus_server,
-    stop_all,
-    temp_dir,
-    wait_for_quiet,
-)
-from scale import parse_scale
+from harness.cli import run_benchmark
+from harness.data import TABLE, key_name
+from harness.datasets import create_dataset, load_dataset, sdk
+from harness.figures import log, median
+from harness.meters import CpuMeter, wait_for_quiet
+from harness.processes import Server, free_port, optimus_server
+from harness.raw_http import Connection, http_request, send_requests
+from harness.report import Row, verdict
 
 from optimus.v1 import optimus_pb2 as pb
 from optimus.v1 import optimus_pb2_grpc
@@ -45,6 +40,17 @@ CONCURRENCY = 8
 BODIES = 200  # distinct random 100-key requests, cycled
 STREAM_TARGET_PER_S = 300_000
 DOWNLOAD_KEYS = 1000  # keys per REST get-many when downloading the whole version
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    keys: int  # of the dataset read
+    calls: int  # per run
+    runs: int  # per figure, alternating; the median is quoted
+
+
+FULL = Scale(keys=1_000_000, calls=10_000, runs=5)
+QUICK = Scale(keys=100_000, calls=2_000, runs=3)
 
 
 async def _concurrently(calls: int, call: Callable[[int], Awaitable[None]]) -> None:
@@ -69,18 +75,11 @@ def _rest_requests(key_sets: list[list[str]]) -> list[bytes]:
 
 async def _rest_reads(port: int, key_sets: list[list[str]], calls: int) -> None:
     requests = _rest_requests(key_sets)
-    connections = [await Connection.open(port) for _ in range(CONCURRENCY)]
-
-    async def call(number: int) -> None:
-        reply = await connections[number % CONCURRENCY].send(requests[number % BODIES])
-        if reply.status != 200:
-            raise RuntimeError(f"REST read: {reply.status} {reply.body[:200]!r}")
-
-    try:
-        await _concurrently(calls, call)
-    finally:
-        for connection in connections:
-            await connection.close()
+    _, errors = await send_requests(
+        port, lambda number: requests[number % BODIES], calls, CONCURRENCY, 200
+    )
+    if errors:
+        raise RuntimeError(f"REST reads: {errors[:3]}")
 
 
 async def _grpc_reads(address: str, key_sets: list[list[str]], calls: int) -> None:
@@ -124,7 +123,7 @@ async def _rest_download(port: int, keys: int) -> int:
     return entries
 
 
-def _measure(server: Any, work: Callable[[], Any]) -> tuple[Any, float, float, float]:
+def _measure(server: Server, work: Callable[[], Any]) -> tuple[Any, float, float, float]:
     """(result, wall seconds, server CPU seconds, others' share of the machine in %)."""
     with CpuMeter(server) as meter:
         started = time.perf_counter()
@@ -133,98 +132,85 @@ def _measure(server: Any, work: Callable[[], Any]) -> tuple[Any, float, float, f
     return result, wall, meter.server_s, meter.others_pct
 
 
-def run(quick: bool) -> dict[str, Any]:
-    keys = 100_000 if quick else 1_000_000
-    calls = 2_000 if quick else 10_000
-    runs = 3 if quick else 5
-    with temp_dir("bench-grpc-") as data_dir:
-        grpc_port = free_port()
-        server = optimus_server(data_dir)
-        server.command += ["--grpc-port", str(grpc_port)]
-        server.start()
-        address = f"127.0.0.1:{grpc_port}"
-        api = Api(server)
-        api.create_dataset(DATASET)
-        load_dataset(server, api, DATASET, keys, label="grpc")
-        wait_for_quiet()
-        others: list[float] = []
+def measure(scale: Scale, work: Path) -> dict[str, Any]:
+    grpc_port = free_port()
+    server = optimus_server(work / "server")
+    server.command += ["--grpc-port", str(grpc_port)]
+    server.start()
+    address = f"127.0.0.1:{grpc_port}"
+    with sdk(server.api_url) as client:
+        create_dataset(client, DATASET)
+    load_dataset(server, DATASET, scale.keys, label="grpc")
+    wait_for_quiet()
+    others: list[float] = []
 
-        def cpu_per_call(read: Callable[..., Awaitable[None]], target: Any, key_sets: Any) -> float:
-            _, _, cpu, busy = _measure(server, lambda: asyncio.run(read(target, key_sets, calls)))
-            others.append(busy)
-            return cpu / calls * 1e6
+    def cpu_per_call(read: Callable[..., Awaitable[None]], target: Any, key_sets: Any) -> float:
+        _, _, cpu, busy = _measure(server, lambda: asyncio.run(read(target, key_sets, scale.calls)))
+        others.append(busy)
+        return cpu / scale.calls * 1e6
 
-        cpu_us: dict[str, list[float]] = {"grpc": [], "rest": [], "grpc_1": [], "rest_1": []}
-        many, one = _key_sets(keys, 100), _key_sets(keys, 1)
-        for _ in range(runs):  # alternating, so that both share the machine's noise
-            cpu_us["rest"].append(cpu_per_call(_rest_reads, server.port, many))
-            cpu_us["grpc"].append(cpu_per_call(_grpc_reads, address, many))
-            cpu_us["rest_1"].append(cpu_per_call(_rest_reads, server.port, one))
-            cpu_us["grpc_1"].append(cpu_per_call(_grpc_reads, address, one))
-        stream_rates, download_rates = [], []
-        for _ in range(runs):
-            streamed, wall, _, busy = _measure(server, lambda: asyncio.run(_stream(address)))
-            if streamed != keys:
-                raise RuntimeError(f"streamed {streamed} entries, expected {keys}")
-            stream_rates.append(streamed / wall)
-            others.append(busy)
-            fetched, wall, _, busy = _measure(
-                server, lambda: asyncio.run(_rest_download(server.port, keys))
-            )
-            download_rates.append(fetched / wall)
-            others.append(busy)
-        server.stop()
+    cpu_us: dict[str, list[float]] = {"grpc": [], "rest": [], "grpc_1": [], "rest_1": []}
+    many, one = _key_sets(scale.keys, 100), _key_sets(scale.keys, 1)
+    for _ in range(scale.runs):  # alternating, so that both share the machine's noise
+        cpu_us["rest"].append(cpu_per_call(_rest_reads, server.port, many))
+        cpu_us["grpc"].append(cpu_per_call(_grpc_reads, address, many))
+        cpu_us["rest_1"].append(cpu_per_call(_rest_reads, server.port, one))
+        cpu_us["grpc_1"].append(cpu_per_call(_grpc_reads, address, one))
+    stream_rates, download_rates = [], []
+    for _ in range(scale.runs):
+        streamed, wall, _, busy = _measure(server, lambda: asyncio.run(_stream(address)))
+        if streamed != scale.keys:
+            raise RuntimeError(f"streamed {streamed} entries, expected {scale.keys}")
+        stream_rates.append(streamed / wall)
+        others.append(busy)
+        fetched, wall, _, busy = _measure(
+            server, lambda: asyncio.run(_rest_download(server.port, scale.keys))
+        )
+        download_rates.append(fetched / wall)
+        others.append(busy)
+    log(f"others used up to {max(others):.0f}% of the machine")
     return {
-        "keys": keys,
-        "calls_per_run": calls,
-        "runs": runs,
-        "concurrency": CONCURRENCY,
-        "server_cpu_us": {name: median(runs_us) for name, runs_us in cpu_us.items()},
-        "server_cpu_runs_us": cpu_us,
-        "stream_entries_per_s": median(stream_rates),
-        "rest_download_entries_per_s": median(download_rates),
-        "others_cpu_pct_max": max(others),
+        "grpc": {
+            "keys": scale.keys,
+            "concurrency": CONCURRENCY,
+            "server_cpu_us": {name: median(runs_us) for name, runs_us in cpu_us.items()},
+            "server_cpu_runs_us": cpu_us,
+            "stream_entries_per_s": median(stream_rates),
+            "rest_download_entries_per_s": median(download_rates),
+            "others_cpu_pct_max": max(others),
+        }
     }
 
 
-def print_table(results: dict[str, Any]) -> None:
-    cpu = results["server_cpu_us"]
-    stream, download = results["stream_entries_per_s"], results["rest_download_entries_per_s"]
-    rows = [
-        (
+def rows(results: dict[str, Any]) -> list[Row]:
+    figures = results["grpc"]
+    cpu = figures["server_cpu_us"]
+    stream, download = figures["stream_entries_per_s"], figures["rest_download_entries_per_s"]
+    return [
+        Row(
             "GetMany 100 keys, server CPU per request",
-            f"gRPC {cpu['grpc']:.0f} µs",
-            f"REST get-many {cpu['rest']:.0f} µs ({cpu['grpc'] / cpu['rest']:.2f}x)",
-            "ok" if cpu["grpc"] < cpu["rest"] else "MISS",
+            f"gRPC {cpu['grpc']:,.0f} us",
+            f"REST get-many {cpu['rest']:,.0f} us",
+            f"{cpu['grpc'] / cpu['rest']:.2f}x",
+            "below REST",
+            verdict(cpu["grpc"] < cpu["rest"]),
         ),
-        (
+        Row(
             "Get 1 key, server CPU per request",
-            f"gRPC {cpu['grpc_1']:.0f} µs",
-            f"REST GET {cpu['rest_1']:.0f} µs ({cpu['grpc_1'] / cpu['rest_1']:.2f}x)",
-            "",
+            f"gRPC {cpu['grpc_1']:,.0f} us",
+            f"REST GET {cpu['rest_1']:,.0f} us",
+            f"{cpu['grpc_1'] / cpu['rest_1']:.2f}x",
         ),
-        (
-            f"StreamVersion, {results['keys']:,} entries",
+        Row(
+            f"StreamVersion, {figures['keys']:,} entries",
             f"{stream:,.0f} entries/s",
-            f"REST get-many of {DOWNLOAD_KEYS:,} keys {download:,.0f}/s ({stream / download:.1f}x)",
-            "ok" if stream >= STREAM_TARGET_PER_S else "MISS",
+            f"REST get-many of {DOWNLOAD_KEYS:,} keys {download:,.0f}/s",
+            f"{stream / download:.1f}x",
+            f">= {STREAM_TARGET_PER_S // 1000}k/s",
+            verdict(stream >= STREAM_TARGET_PER_S),
         ),
     ]
-    print()
-    for row in rows:
-        print(" | ".join(row))
-    print(f"(others used up to {results['others_cpu_pct_max']:.0f}% of the machine)")
-
-
-def main() -> None:
-    scale, _ = parse_scale(__doc__ or "")
-    try:
-        results = run(scale.name == "quick")
-    finally:
-        stop_all()
-    log(orjson.dumps(results).decode())
-    print_table(results)
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark("grpc", __doc__ or "", (FULL, QUICK), measure, rows)

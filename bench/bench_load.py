@@ -30,7 +30,7 @@ from harness.datasets import create_dataset, sdk
 from harness.figures import log, median, quiet_rounds
 from harness.meters import CpuMeter, wait_for_quiet
 from harness.processes import Server, optimus_server
-from harness.raw_http import http_request, post_batches
+from harness.raw_http import http_request, send_requests
 from harness.report import Row, verdict
 from rocksdict import Rdict, WriteBatch, WriteOptions
 from scale import FULL, QUICK, Scale
@@ -104,7 +104,7 @@ def run(scale: Scale, optimus: Server, raw_dir: Path) -> dict[str, Any]:
             wait_for_quiet()
             with CpuMeter(optimus) as cpu:
                 seconds, failures = asyncio.run(
-                    post_batches(optimus.port, requests, count, scale.load_connections)
+                    send_requests(optimus.port, requests, count, scale.load_connections, 201)
                 )
             if failures:
                 raise RuntimeError(f"bulk load failed: {failures[:3]}")

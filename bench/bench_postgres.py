@@ -14,45 +14,34 @@ state.postgresql v2 for both state stores). Each round writes the same batches o
    the same length: the ceiling of bulk ingest on this server.
 
 Both commit durably (the server's defaults: fsync on, synchronous_commit on). Results:
-stdout and bench/results/postgres[-quick].json.
+the table on stdout, everything in bench/results/postgres-full.json (or postgres-quick.json).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import httpx
-import orjson
 import psycopg
-from bench_dapr import add_api, invoke_url, new_version, write_through_dapr
-from common import (
-    REPO,
-    RESULTS,
-    TABLE,
-    Scatter,
-    batch_entries,
-    batch_indices,
-    log,
-    median,
-    stop_all,
-    temp_dir,
-)
-from dapr.conf import settings as dapr_settings
+from harness.cli import run_benchmark
+from harness.dapr import BATCH, add_api, invoke_url, use_sidecar, write_through_dapr
+from harness.data import TABLE, store_batches
+from harness.datasets import sdk
+from harness.figures import log, median
+from harness.report import Row
 
 from optimus.dapr_runtime import DaprCluster
 from optimus.dapr_runtime.postgres import connection_url
 from optimus.hosts.dapr import state_keys
 
-BATCH = 1_000
 COPY_TABLE = "copy_baseline"
 STORE_PREFIX = "optimus-entries||"  # what keyPrefix: name puts before each state key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scale:
     batches: int  # of BATCH entries, per round
     rounds: int
@@ -67,10 +56,7 @@ def copy_batches(url: str, version_id: str, batches: int) -> float:
 
     The keys are those the Dapr writer stored (store prefix, version, table, key).
     """
-    scatter = Scatter(batches * BATCH)
-    work = [
-        batch_entries(batch_indices(batches * BATCH, BATCH, scatter, b)) for b in range(batches)
-    ]
+    work = store_batches(batches, BATCH)
     with psycopg.connect(url) as connection:
         started = time.perf_counter()
         for batch in work:
@@ -94,17 +80,15 @@ def create_copy_table(url: str) -> None:
 
 def bench_writer(cluster: DaprCluster, scale: Scale) -> dict[str, Any]:
     api = add_api(cluster)
-    # The SDK's clients (this process is a writer) talk to the API replica's sidecar.
-    dapr_settings.DAPR_HTTP_ENDPOINT = api.http_endpoint
-    dapr_settings.DAPR_GRPC_ENDPOINT = api.grpc_endpoint
+    use_sidecar(api)  # this process is a writer
     assert cluster.postgres_port is not None
     url = connection_url(cluster.postgres_port)
     create_copy_table(url)
     dapr_runs, copy_runs = [], []
-    with httpx.Client(base_url=invoke_url(api), timeout=120) as client:
-        client.post("/datasets", json={"name": "writer", "tables": [TABLE]}).raise_for_status()
+    with sdk(invoke_url(api)) as client:
+        client.create_dataset("writer", [TABLE])
         for _ in range(scale.rounds):
-            version_id = new_version(client, "writer")
+            version_id = client.create_version("writer").id
             dapr_runs.append(
                 asyncio.run(write_through_dapr(api, "writer", version_id, scale.batches))
             )
@@ -119,26 +103,27 @@ def bench_writer(cluster: DaprCluster, scale: Scale) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    quick = "--quick" in sys.argv
-    scale = QUICK if quick else FULL
-    results: dict[str, Any] = {"scale": "quick" if quick else "full"}
+def measure(scale: Scale, work: Path) -> dict[str, Any]:
     started = time.monotonic()
-    try:
-        with (
-            temp_dir("bench-postgres-") as work,
-            DaprCluster("postgres", work / "cluster") as cluster,
-        ):
-            results["writer"] = bench_writer(cluster, scale)
-    finally:
-        stop_all()
+    with DaprCluster("postgres", work / "cluster") as cluster:
+        results: dict[str, Any] = {"writer": bench_writer(cluster, scale)}
     results["seconds"] = round(time.monotonic() - started)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / ("postgres-quick.json" if quick else "postgres.json")
-    out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
-    print(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
-    print(f"written to {out.relative_to(REPO)}")
+    return results
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    writer = results["writer"]
+    runs = writer["runs"]
+    by_round = [dapr / copy for dapr, copy in zip(runs["dapr"], runs["copy"], strict=True)]
+    return [
+        Row(
+            "writer through the Dapr state API (PostgreSQL), entries/s",
+            f"{writer['dapr_state_api_entries_per_s']:,}",
+            f"psycopg COPY {writer['copy_entries_per_s']:,}",
+            f"{writer['ratio']:.2f} (rounds {', '.join(f'{r:.2f}' for r in by_round)})",
+        )
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark("postgres", __doc__ or "", (FULL, QUICK), measure, rows)

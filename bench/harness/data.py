@@ -50,6 +50,14 @@ def batch_indices(n: int, batch: int, scatter: Scatter, number: int) -> list[int
     return [scatter(j) for j in range(start, min(start + batch, n))]
 
 
+def store_batches(count: int, size: int = 1000) -> list[list[tuple[str, str, bytes]]]:
+    """`count` batches of `size` entries in random key order, as the store receives them: the
+    same batches for a writer and for its baseline."""
+    n = count * size
+    scatter = Scatter(n)
+    return [batch_entries(batch_indices(n, size, scatter, b)) for b in range(count)]
+
+
 def table_body(indices: Sequence[int]) -> bytes:
     """A batch for `POST …/tables/t/entries`: [{key, value}, …]."""
     return orjson.dumps([{"key": key_name(i), "value": value_of(i)} for i in indices])

@@ -6,6 +6,8 @@ import asyncio
 import time
 from dataclasses import dataclass
 
+import httpx
+
 from harness.data import TABLE, Scatter, batch_indices, dataset_body
 from harness.figures import log
 from harness.meters import MemorySampler
@@ -17,6 +19,19 @@ from optimus.client.models import Version
 def sdk(api_url: str) -> OptimusClient:
     """The SDK's client of an API (`…/v1`), uncached: what it sets up is read elsewhere."""
     return OptimusClient(api_url, cache_entries=0, timeout=600.0)
+
+
+def async_sdk(api_url: str) -> AsyncOptimusClient:
+    """The SDK's asyncio client of an API (`…/v1`), uncached, for set-ups done concurrently.
+
+    Its idle connections are dropped after 1 s, before uvicorn's keep-alive timeout (5 s,
+    httpx's default expiry too): a request sent on a connection the server is closing at
+    that moment fails with a ReadError, which the set-up of many versions ran into.
+    """
+    limits = httpx.Limits(max_connections=100, keepalive_expiry=1.0)
+    return AsyncOptimusClient(
+        api_url, cache_entries=0, timeout=600.0, transport=httpx.AsyncHTTPTransport(limits=limits)
+    )
 
 
 def create_dataset(client: OptimusClient, name: str, versions_kept: int = 10) -> None:
@@ -54,7 +69,7 @@ async def _load(
     batch = 1000
     scatter = Scatter(n)
     count = (n + batch - 1) // batch
-    async with AsyncOptimusClient(base_url, cache_entries=0, timeout=600.0) as client:
+    async with async_sdk(base_url) as client:
         version = await client.create_version(dataset, label=label)
         numbers = iter(range(count))
 

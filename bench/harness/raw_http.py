@@ -65,13 +65,15 @@ class Connection:
             await self._writer.wait_closed()
 
 
-async def post_batches(
+async def send_requests(
     port: int,
     requests: Sequence[bytes] | Callable[[int], bytes],
     count: int,
     connections: int,
+    expected_status: int,
 ) -> tuple[float, list[str]]:
-    """POST `count` batches over `connections` keep-alive connections; returns (seconds, errors).
+    """Send `count` requests over `connections` keep-alive connections, each taking the next
+    as soon as it has its reply; returns (seconds, errors: replies of another status).
 
     `requests` is either every request pre-encoded, or a function making request i.
     """
@@ -86,7 +88,7 @@ async def post_batches(
             next_index += 1
             request = requests(index) if callable(requests) else requests[index]
             reply = await conn.send(request)
-            if reply.status != 201:
+            if reply.status != expected_status:
                 failures.append(f"{reply.status} {reply.body[:300]!r}")
 
     started = time.perf_counter()
