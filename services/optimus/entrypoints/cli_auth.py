@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import time
 from datetime import UTC, datetime
@@ -114,10 +115,9 @@ def serve_authenticator(
             f"refusing to serve {host} without authentication: give --auth-file and/or "
             "--oidc-issuer/--oidc-audience/--oidc-jwks, or --insecure-no-auth to serve it open"
         )
-    typer.secho(
+    # A log line (JSON with --log-format json): operators see it where they see the rest.
+    logging.getLogger("optimus.auth").warning(
         "authentication is off: anyone who can reach this server may read and change every "
-        "dataset (see docs/security.md)",
-        fg=typer.colors.YELLOW,
-        err=True,
+        "dataset (see docs/security.md)"
     )
     return None
