@@ -49,7 +49,7 @@ def _call(method: str, route: str, s: Scene) -> Call:
         ("POST", "/v1/datasets"): (
             "POST", "/datasets", {"json": {"name": unique("walk"), "tables": ["items"]}}
         ),
-        ("GET", "/v1/datasets/{name}"): ("GET", f"/datasets/{s.dataset}", {}),
+        ("GET", "/v1/datasets/{dataset}"): ("GET", f"/datasets/{s.dataset}", {}),
         ("POST", "/v1/datasets/{dataset}"): (
             "POST", f"/datasets/{s.dataset}",
             {**load, "json": [{"table": "items", "key": "a", "value": 1}]},
@@ -70,12 +70,24 @@ def _call(method: str, route: str, s: Scene) -> Call:
         ("GET", "/v1/datasets/{dataset}/tables/{table}/entries/{key}"): (
             "GET", f"{entries}/k", {"params": {"version-id": s.saved}}
         ),
+        ("GET", "/v1/datasets/{dataset}/tables/{table}/entries/{key}/history"): (
+            "GET", f"{entries}/k/history", {}
+        ),
         ("GET", "/v1/versions"): ("GET", "/versions", {"params": {"dataset": s.dataset}}),
         ("POST", "/v1/versions"): ("POST", "/versions", {"json": {"dataset": s.dataset}}),
         ("GET", "/v1/versions/{version_id}"): ("GET", f"/versions/{s.saved}", {}),
         ("POST", "/v1/versions/{version_id}/save"): ("POST", f"/versions/{s.open}/save", {}),
         ("POST", "/v1/versions/{version_id}/publish"): ("POST", f"/versions/{s.saved}/publish", {}),
         ("POST", "/v1/versions/{version_id}/discard"): ("POST", f"/versions/{s.open}/discard", {}),
+        ("POST", "/v1/versions/{version_id}/stage"): ("POST", f"/versions/{s.saved}/stage", {}),
+        ("POST", "/v1/versions/{version_id}/unstage"): ("POST", f"/versions/{s.saved}/unstage", {}),
+        # Against itself: the scene's dataset has no published version to default to.
+        ("GET", "/v1/versions/{version_id}/diff"): (
+            "GET", f"/versions/{s.saved}/diff", {"params": {"against": s.saved}}
+        ),
+        ("GET", "/v1/versions/{version_id}/diff/entries"): (
+            "GET", f"/versions/{s.saved}/diff/entries", {"params": {"against": s.saved}}
+        ),
         ("GET", "/v1/audit"): ("GET", "/audit", {"params": {"dataset": s.dataset}}),
         ("GET", "/v1/audit/verify"): ("GET", "/audit/verify", {}),
     }  # fmt: skip
