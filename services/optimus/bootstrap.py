@@ -19,6 +19,7 @@ from optimus.hosts.embedded.rocksdb import (
     open_database,
 )
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
+from optimus.service_layer.layers import LayeredEntryStore
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
 from optimus.service_layer.reads import EntryReader
@@ -82,13 +83,14 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     clock = SystemClock()
     host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
     entries = RocksEntryStore(db)
+    layered = LayeredEntryStore(entries, host)
     fence = EmbeddedWriteFence(host.views)
-    jobs = EmbeddedJobs(LifecycleJobs(host, entries, fence), clock, settings.collector)
+    jobs = EmbeddedJobs(LifecycleJobs(host, layered, fence), clock, settings.collector)
     feed = EventFeed()
     host.add_listener(EventLog())
     host.add_listener(jobs)
     host.add_listener(feed)
-    reader = EntryReader(host, entries)
+    reader = EntryReader(host, layered)
 
     def close() -> None:
         entries.close()  # its reader threads first: they use the database
@@ -135,8 +137,9 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     clock = SystemClock()
     host = DaprHost(actors, client, names, ReadViews())
     entries = DaprEntryStore(client, actors, names)
+    layered = LayeredEntryStore(entries, host)
     fence = DaprWriteFence(actors)
-    jobs = DaprJobs(LifecycleJobs(host, entries, fence), clock, settings.gc_grace_ms)
+    jobs = DaprJobs(LifecycleJobs(host, layered, fence), clock, settings.gc_grace_ms)
     if settings.grpc_app_channel and settings.grpc_address is None:
         raise ValueError("a gRPC app channel needs the gRPC API's address")
     refresher = ViewRefresher(host, client, names, settings.refresh_interval_s)
@@ -152,7 +155,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     # With a gRPC app channel, the sidecar delivers events over gRPC (grpc_callbacks.py).
     callbacks = VersionEventCallbacks(names, refresher, feed)
     installers = [callbacks.install] if settings.grpc_app_channel else []
-    reader = EntryReader(host, CachingEntryStore(entries, settings.read_cache_bytes))
+    reader = EntryReader(host, CachingEntryStore(layered, settings.read_cache_bytes))
     return Services(
         host=host,
         lifecycle=VersionLifecycle(host, clock),

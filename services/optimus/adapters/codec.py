@@ -40,6 +40,8 @@ def version_to_dict(version: Version) -> dict[str, Any]:
         "operation_log": [_operation_to_dict(op) for op in version.operation_log],
         "purged": version.purged,
         "discard_reason": version.discard_reason,
+        "base_version_id": version.base_version_id,
+        "layers": list(version.layers),
     }
 
 
@@ -60,6 +62,8 @@ def version_from_dict(raw: dict[str, Any]) -> Version:
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
         purged=raw["purged"],
         discard_reason=discard_reason,
+        base_version_id=raw.get("base_version_id"),
+        layers=tuple(raw.get("layers", ())),
     )
 
 
@@ -116,7 +120,8 @@ def event_to_dict(event: VersionEvent) -> dict[str, Any]:
 
 
 def event_from_dict(raw: dict[str, Any]) -> VersionEvent:
-    return VersionEvent(**{**raw, "type": EventType(raw["type"])})
+    layers = tuple(raw.get("layers", ()))
+    return VersionEvent(**{**raw, "type": EventType(raw["type"]), "layers": layers})
 
 
 # Every kind of command the union `commands.Command` names, by class name.

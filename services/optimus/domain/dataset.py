@@ -134,7 +134,13 @@ class Dataset:
         return [v for v in reversed(self.versions.values()) if v.status in READABLE]
 
     def versions_to_purge(self) -> list[Version]:
-        return [v for v in self.versions.values() if v.status in DEAD and not v.purged]
+        """Dead versions whose entries no version still needs (a patch reads its layers')."""
+        needed = {layer for v in self.versions.values() if not v.purged for layer in v.layers}
+        return [
+            v
+            for v in self.versions.values()
+            if v.status in DEAD and not v.purged and v.id not in needed
+        ]
 
     def versions_saving(self) -> list[Version]:
         return [v for v in self.versions.values() if v.status is S.SAVING]
@@ -148,11 +154,19 @@ class Dataset:
         verification_policy: VerificationPolicy | None,
         at: int,
         by: str,
+        base: str | None = None,
+        reason: str | None = None,
     ) -> Version:
+        """A new version: empty, or a patch of `base` (its entries, without copying them)."""
         if label is not None:
             validate_name("label", label)
         if version_id in self.versions:
             raise Conflict(f"version {version_id} already exists", version=version_id)
+        layers: tuple[str, ...] = ()
+        if base is not None:
+            base_version = self._patchable(base)
+            layers = (base, *base_version.layers)
+            reason = f"patch of {base}" + (f": {reason}" if reason else "")
         version = Version(
             id=version_id,
             dataset=self.name,
@@ -161,7 +175,9 @@ class Dataset:
             created_at=at,
             status=S.PREPARING,
             verification_policy=verification_policy,
-            operation_log=[Operation(str(S.PREPARING), at, by)],
+            operation_log=[Operation(str(S.PREPARING), at, by, reason)],
+            base_version_id=base,
+            layers=layers,
         )
         self.next_sequence += 1
         self.versions[version_id] = version
@@ -292,6 +308,26 @@ class Dataset:
             del self.versions[old]
 
     # -------------------------------------------------------------- internals
+    def _patchable(self, base: object) -> Version:
+        """The version a patch starts from: a committed version of this dataset."""
+        if not isinstance(base, str) or base not in self.versions:
+            raise NotFound(
+                f"base version {base!r} does not exist in dataset {self.name!r}",
+                code="unknown-base-version",
+                dataset=self.name,
+                version=base,
+            )
+        version = self.versions[base]
+        if version.status not in READABLE:
+            raise Conflict(
+                f"base version {base} is {version.status}; a patch starts from a SAVED or "
+                "PUBLISHED version",
+                code="base-not-readable",
+                version=base,
+                version_status=str(version.status),
+            )
+        return version
+
     def _evict(self, *, at: int, by: str) -> None:
         keep = self.eviction_policy.versions
         retained = [v for v in reversed(self.versions.values()) if v.status in READABLE]
@@ -329,5 +365,6 @@ class Dataset:
                 counts=version.counts,
                 digest=version.digest,
                 label=version.label,
+                layers=version.layers,
             )
         )

@@ -45,6 +45,8 @@ class VersionEvent:
     counts: dict[str, int] | None
     digest: str | None
     label: str | None
+    # A patch version's layers (`Version.layers`): replicas' views read through them.
+    layers: tuple[str, ...] = ()
 
     def statuses(self) -> dict[str, VersionStatus]:
         """Every version whose status this event changed, with its new status.

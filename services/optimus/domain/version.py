@@ -72,6 +72,10 @@ class Version:
     purged: bool = False
     # EVICTED when the eviction policy discarded it; None for any other status or discard.
     discard_reason: str | None = None
+    # A patch version: the version it started from, and every version whose entries it
+    # reads through (its base first, a full version last). Empty for a full version.
+    base_version_id: str | None = None
+    layers: tuple[str, ...] = ()
 
     @property
     def total_entries(self) -> int | None:

@@ -25,6 +25,9 @@ class CreateVersion:
     label: str | None = None
     verification_policy: dict[str, Any] | None = None
     by: str = SYSTEM
+    # A patch version: the version it starts from, and why it is made.
+    base: str | None = None
+    reason: str | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
         return dataset.create_version(
@@ -33,6 +36,8 @@ class CreateVersion:
             verification_policy=parse_verification_policy(self.verification_policy),
             at=at,
             by=self.by,
+            base=self.base,
+            reason=self.reason,
         )
 
 

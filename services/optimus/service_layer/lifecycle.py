@@ -52,9 +52,12 @@ class VersionLifecycle:
         label: str | None,
         verification_policy: dict[str, Any] | None,
         by: str,
+        base: str | None = None,
+        reason: str | None = None,
     ) -> Version:
+        """A new empty version, or with `base` a patch version starting from its entries."""
         parse_verification_policy(verification_policy)  # a bad policy fails before anything
-        command = CreateVersion(self._new_id(), label, verification_policy, by)
+        command = CreateVersion(self._new_id(), label, verification_policy, by, base, reason)
         return await self._host.execute(dataset, command)
 
     async def version(self, version_id: str) -> Version:

@@ -26,9 +26,12 @@ class DatasetView:
     active_version_id: str | None
     revision: int
     statuses: Mapping[str, VersionStatus]
+    # The layers of each patch version (`Version.layers`); full versions are absent.
+    layers: Mapping[str, tuple[str, ...]]
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetView:
+        versions = dataset.versions.values()
         return cls(
             name=dataset.name,
             content_type=dataset.content_type,
@@ -36,12 +39,14 @@ class DatasetView:
             tables=frozenset(dataset.tables),
             active_version_id=dataset.active_version_id,
             revision=dataset.revision,
-            statuses=MappingProxyType({v.id: v.status for v in dataset.versions.values()}),
+            statuses=MappingProxyType({v.id: v.status for v in versions}),
+            layers=MappingProxyType({v.id: v.layers for v in versions if v.layers}),
         )
 
     def advanced(self, events: Sequence[VersionEvent]) -> DatasetView | None:
         """This view moved on by the dataset's next events; None if one is missing (a gap)."""
         statuses = dict(self.statuses)
+        layers = dict(self.layers)
         active, revision = self.active_version_id, self.revision
         for event in events:
             if event.revision <= revision:  # seen already
@@ -49,12 +54,15 @@ class DatasetView:
             if event.revision != revision + 1:
                 return None
             statuses.update(event.statuses())
+            if event.layers:
+                layers[event.version_id] = event.layers
             active, revision = event.active_version_id, event.revision
         return replace(
             self,
             active_version_id=active,
             revision=revision,
             statuses=MappingProxyType(statuses),
+            layers=MappingProxyType(layers),
         )
 
     def check_table(self, table: str) -> None:
@@ -87,6 +95,7 @@ class ReadViews:
     def __init__(self) -> None:
         self._views: dict[str, DatasetView] = {}
         self._dataset_of_version: dict[str, str] = {}
+        self._layers: dict[str, tuple[str, ...]] = {}
 
     def update(self, dataset: Dataset) -> DatasetView:
         view = DatasetView.of(dataset)
@@ -97,6 +106,7 @@ class ReadViews:
         self._views[dataset.name] = view
         for version_id in view.statuses:
             self._dataset_of_version[version_id] = dataset.name
+        self._layers.update(view.layers)
         return view
 
     def advance(self, name: str, events: Sequence[VersionEvent]) -> bool:
@@ -112,10 +122,15 @@ class ReadViews:
         self._views[name] = view
         for event in events:
             self._dataset_of_version[event.version_id] = name
+        self._layers.update(view.layers)
         return True
 
     def get(self, name: str) -> DatasetView | None:
         return self._views.get(name)
+
+    def layers_of(self, version_id: str) -> tuple[str, ...]:
+        """The layers a patch version reads through; empty for a full (or unknown) version."""
+        return self._layers.get(version_id, ())
 
     def dataset_of_version(self, version_id: str) -> str | None:
         return self._dataset_of_version.get(version_id)

@@ -11,7 +11,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from optimus import __version__
-from optimus.entrypoints.api import routes_datasets, routes_entries, routes_versions
+from optimus.entrypoints.api import (
+    routes_datasets,
+    routes_entries,
+    routes_patches,
+    routes_versions,
+)
 from optimus.entrypoints.api.errors import install_error_handlers
 from optimus.entrypoints.api.fast_reads import FastEntryReads
 from optimus.entrypoints.api.responses import ack, json_response
@@ -45,7 +50,7 @@ def create_fastapi(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     services.host_routes(app)
-    for module in (routes_datasets, routes_versions, routes_entries):
+    for module in (routes_datasets, routes_versions, routes_entries, routes_patches):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthcheck", tags=["health"], summary="200 while the service is running")

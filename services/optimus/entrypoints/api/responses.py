@@ -76,6 +76,8 @@ def version_body(version: Version) -> dict[str, Any]:
         body["verification-policy"] = policy.to_dict()
     if version.discard_reason is not None:
         body["discard-reason"] = version.discard_reason
+    if version.base_version_id is not None:
+        body["base-version-id"] = version.base_version_id
     return body
 
 

@@ -35,6 +35,8 @@ async def create_version(request: Request) -> Response:
         label=body.label,
         verification_policy=body.verification_policy,
         by=caller(request),
+        base=body.base,
+        reason=body.reason,
     )
     return json_response(
         ack("Request accepted", id=version.id, version=version_body(version)),

@@ -40,6 +40,12 @@ class CreateVersionRequest(_Body):
         description="Checked on save: `count` (total entries), `table-counts` "
         "({counts: {table: n}}) or `digest` (the content digest the producer computed).",
     )
+    base: str | None = Field(
+        None,
+        description="A patch version: starts with exactly this SAVED or PUBLISHED version's "
+        "entries (not copied); loads add or replace entries, retractions remove keys.",
+    )
+    reason: str | None = Field(None, description="Why; recorded in the operation log.")
 
 
 class TransitionRequest(_Body):
