@@ -9,6 +9,7 @@ from typing import Any
 from optimus.domain.dataset import Dataset
 from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
+from optimus.domain.publications import Publication
 from optimus.domain.version import EVICTED, Operation, Version, VersionStatus
 from optimus.service_layer import commands
 
@@ -81,6 +82,7 @@ def dataset_header_to_dict(dataset: Dataset) -> dict[str, Any]:
         "next_sequence": dataset.next_sequence,
         "revision": dataset.revision,
         "operation_log": [_operation_to_dict(op) for op in dataset.operation_log],
+        "publications": [dataclasses.asdict(p) for p in dataset.publications],
     }
 
 
@@ -101,6 +103,7 @@ def dataset_from_header(raw: dict[str, Any], versions: list[dict[str, Any]]) -> 
         next_sequence=raw["next_sequence"],
         revision=raw["revision"],
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
+        publications=tuple(Publication(**p) for p in raw.get("publications", ())),
     )
 
 

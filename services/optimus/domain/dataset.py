@@ -16,6 +16,7 @@ from optimus.domain.errors import Conflict, InvalidInput, NotFound, unknown_vers
 from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.names import validate_name
 from optimus.domain.policies import EvictionPolicy, VerificationPolicy
+from optimus.domain.publications import Publication, after_publish
 from optimus.domain.version import (
     DEAD,
     EVICTED,
@@ -76,6 +77,7 @@ class Dataset:
     next_sequence: int = 1
     revision: int = 0
     operation_log: list[Operation] = field(default_factory=list)
+    publications: tuple[Publication, ...] = ()
     events: list[VersionEvent] = field(default_factory=list, compare=False, repr=False)
 
     # ----------------------------------------------------------------- create
@@ -259,6 +261,9 @@ class Dataset:
             previous.transition(S.SAVED, at=at, by=by, reason=f"superseded by {version.id}")
         version.transition(S.PUBLISHED, at=at, by=by, reason=reason)
         self.active_version_id = version.id
+        self.publications = after_publish(
+            self.publications, version.id, at=at, by=by, reason=reason
+        )
         rollback = previous is not None and version.sequence < previous.sequence
         self.operation_log.append(
             Operation("ROLLED_BACK" if rollback else "PUBLISHED", at, by, reason or version.id)

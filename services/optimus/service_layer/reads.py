@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from optimus.domain.errors import InvalidInput
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
+from optimus.domain.publications import parse_instant
 from optimus.service_layer.ports import EntryPage, EntryStore, ScanPosition
 from optimus.service_layer.views import DatasetView, ViewSource, refreshed_view
 
@@ -38,7 +39,7 @@ class VersionScan:
     pages: AsyncIterator[EntryPage]
 
 
-def _check_key(key: object) -> str:
+def check_key(key: object) -> str:
     if not is_valid_key(key):
         raise InvalidInput(
             f"key must be 1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]",
@@ -62,21 +63,42 @@ class EntryReader:
         return view
 
     async def read_one(
-        self, dataset: str, table: str, key: str, version_id: str | None = None
+        self,
+        dataset: str,
+        table: str,
+        key: str,
+        version_id: str | None = None,
+        as_of: str | None = None,
     ) -> EntryRead:
         # One view answers the whole request: its version is the one read from.
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
         view.check_table(table)
-        version = view.version_to_read(version_id)
-        value = await self._store.read(version, table, _check_key(key))
+        version = view.version_to_read(version_id, None if as_of is None else parse_instant(as_of))
+        value = await self._store.read(version, table, check_key(key))
         return EntryRead(view, version, value)
 
-    async def read_many(
-        self, dataset: str, table: str, keys: Sequence[object], version_id: str | None = None
-    ) -> EntriesRead:
+    async def resolve(
+        self, dataset: str, table: str, version_id: str | None = None, as_of: str | None = None
+    ) -> tuple[DatasetView, str]:
+        """The view that answers a read of `table`, and the version it is answered from."""
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
         view.check_table(table)
-        version = view.version_to_read(version_id)
+        instant = None if as_of is None else parse_instant(as_of)
+        return view, view.version_to_read(version_id, instant)
+
+    async def values(self, version_id: str, table: str, keys: Sequence[str]) -> list[bytes | None]:
+        """The values of valid keys of a resolved version (what every multi-key read reads)."""
+        return await self._store.read_many(version_id, table, keys)
+
+    async def read_many(
+        self,
+        dataset: str,
+        table: str,
+        keys: Sequence[object],
+        version_id: str | None = None,
+        as_of: str | None = None,
+    ) -> EntriesRead:
+        view, version = await self.resolve(dataset, table, version_id, as_of)
         if not keys:
             raise InvalidInput("at least one key is required", code="no-keys")
         if len(keys) > MAX_KEYS_PER_READ:
@@ -84,8 +106,8 @@ class EntryReader:
                 f"at most {MAX_KEYS_PER_READ} keys per request, got {len(keys)}",
                 code="too-many-keys",
             )
-        checked = [_check_key(key) for key in keys]
-        values = await self._store.read_many(version, table, checked)
+        checked = [check_key(key) for key in keys]
+        values = await self.values(version, table, checked)
         return EntriesRead(view, version, checked, values)
 
     async def scan(
@@ -102,7 +124,7 @@ class EntryReader:
             view.check_table(table)
         version = view.version_to_read(version_id)
         if after is not None and after[1]:
-            _check_key(after[1])
+            check_key(after[1])
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise InvalidInput(
                 f"page size must be 1..{MAX_PAGE_SIZE}, got {page_size}", code="invalid-page-size"

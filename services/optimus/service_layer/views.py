@@ -12,8 +12,14 @@ from types import MappingProxyType
 from typing import Protocol
 
 from optimus.domain.dataset import Dataset, is_json, require_table
-from optimus.domain.errors import NotFound
-from optimus.domain.events import VersionEvent
+from optimus.domain.errors import Gone, InvalidInput, NotFound
+from optimus.domain.events import EventType, VersionEvent
+from optimus.domain.publications import (
+    Publication,
+    after_publish,
+    format_instant,
+    published_at,
+)
 from optimus.domain.version import VersionStatus, require_readable
 
 
@@ -28,6 +34,8 @@ class DatasetView:
     statuses: Mapping[str, VersionStatus]
     # The layers of each patch version (`Version.layers`); full versions are absent.
     layers: Mapping[str, tuple[str, ...]]
+    # The publish log (`Dataset.publications`): as-of reads are answered from it.
+    publications: tuple[Publication, ...] = ()
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetView:
@@ -41,12 +49,14 @@ class DatasetView:
             revision=dataset.revision,
             statuses=MappingProxyType({v.id: v.status for v in versions}),
             layers=MappingProxyType({v.id: v.layers for v in versions if v.layers}),
+            publications=dataset.publications,
         )
 
     def advanced(self, events: Sequence[VersionEvent]) -> DatasetView | None:
         """This view moved on by the dataset's next events; None if one is missing (a gap)."""
         statuses = dict(self.statuses)
         layers = dict(self.layers)
+        publications = self.publications
         active, revision = self.active_version_id, self.revision
         for event in events:
             if event.revision <= revision:  # seen already
@@ -56,6 +66,10 @@ class DatasetView:
             statuses.update(event.statuses())
             if event.layers:
                 layers[event.version_id] = event.layers
+            if event.type is EventType.PUBLISHED:
+                publications = after_publish(
+                    publications, event.version_id, at=event.at, by=event.by, reason=event.reason
+                )
             active, revision = event.active_version_id, event.revision
         return replace(
             self,
@@ -63,13 +77,17 @@ class DatasetView:
             revision=revision,
             statuses=MappingProxyType(statuses),
             layers=MappingProxyType(layers),
+            publications=publications,
         )
 
     def check_table(self, table: str) -> None:
         require_table(self.name, self.tables, table)
 
-    def version_to_read(self, version_id: str | None) -> str:
-        """The version a read is answered from: the pinned one, or the active one."""
+    def version_to_read(self, version_id: str | None, as_of: int | None = None) -> str:
+        """The version a read is answered from: the pinned one, the one published at
+        `as_of` (epoch ms), or the active one."""
+        if as_of is not None:
+            return self._published_at(version_id, as_of)
         if version_id is None:
             if self.active_version_id is None:
                 raise NotFound(
@@ -87,6 +105,29 @@ class DatasetView:
             )
         require_readable(version_id, status)
         return version_id
+
+    def _published_at(self, version_id: str | None, as_of: int) -> str:
+        if version_id is not None:
+            raise InvalidInput(
+                "a read names either a version-id or an as-of time, not both",
+                code="version-and-as-of",
+            )
+        publication = published_at(self.publications, as_of)
+        if publication is None:
+            raise NotFound(
+                f"no version of dataset {self.name!r} was published at that time",
+                code="not-published-then",
+                dataset=self.name,
+                as_of=format_instant(as_of),
+            )
+        status = self.statuses.get(publication.version_id)
+        if status is None:  # purged so long ago that the dataset forgot it
+            raise Gone(
+                f"version {publication.version_id}, published then, is purged",
+                version=publication.version_id,
+            )
+        require_readable(publication.version_id, status)
+        return publication.version_id
 
 
 class ReadViews:

@@ -15,6 +15,7 @@ from optimus.entrypoints.api import (
     routes_datasets,
     routes_entries,
     routes_patches,
+    routes_publications,
     routes_versions,
 )
 from optimus.entrypoints.api.errors import install_error_handlers
@@ -50,7 +51,14 @@ def create_fastapi(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     services.host_routes(app)
-    for module in (routes_datasets, routes_versions, routes_entries, routes_patches):
+    routers = (
+        routes_datasets,
+        routes_versions,
+        routes_entries,
+        routes_patches,
+        routes_publications,
+    )
+    for module in routers:
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthcheck", tags=["health"], summary="200 while the service is running")

@@ -38,9 +38,9 @@ def _query(query: bytes) -> dict[str, list[str]]:
     return parse_qs(query.decode("latin-1")) if query else {}
 
 
-def _version_id(query: dict[str, list[str]]) -> str | None:
+def _last(query: dict[str, list[str]], name: str) -> str | None:
     # As FastAPI reads a scalar query parameter: the last one given.
-    values = query.get("version-id")
+    values = query.get(name)
     return values[-1] if values else None
 
 
@@ -81,9 +81,13 @@ class FastEntryReads:
         # The hottest path of the product: written flat, without helper coroutines.
         query = scope["query_string"]
         try:
-            version_id = _version_id(_query(query)) if query else None
+            if query:
+                params = _query(query)
+                version_id, as_of = _last(params, "version-id"), _last(params, "as-of")
+            else:
+                version_id = as_of = None
             # Uvicorn has already percent-decoded the path.
-            read = await self._reader.read_one(dataset, table, key, version_id)
+            read = await self._reader.read_one(dataset, table, key, version_id, as_of)
         except OptimusError as exc:
             status, headers, body = _response(render_error(exc))
         except Exception:
@@ -109,7 +113,8 @@ class FastEntryReads:
             body = await receive_body(receive, _content_length(scope), self._max_request_bytes)
             query = _query(scope["query_string"])
             keys = keys_to_read(body, query.get("key"))
-            read = await self._reader.read_many(dataset, table, keys, _version_id(query))
+            version_id, as_of = _last(query, "version-id"), _last(query, "as-of")
+            read = await self._reader.read_many(dataset, table, keys, version_id, as_of)
             response = _response(render_entries(read))
         except OptimusError as exc:
             response = _response(render_error(exc))

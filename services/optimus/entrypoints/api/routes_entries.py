@@ -49,6 +49,12 @@ VersionQuery = Query(None, description="Same as version-id (Optimus documents bo
 PinQuery = Query(
     None, alias="version-id", description="Read this version instead of the active one."
 )
+AsOfQuery = Query(
+    None,
+    alias="as-of",
+    description="An RFC 3339 time: read the version that was published then "
+    "(404 not-published-then before the first publish, 410 if it is purged).",
+)
 
 
 def _response(rendered: Rendered) -> Response:
@@ -133,9 +139,14 @@ async def load_one_entry(
     "x-version-id (the version that answered) and x-active-version-id.",
 )
 async def read_entry(
-    dataset: str, table: str, key: str, request: Request, version_id: str | None = PinQuery
+    dataset: str,
+    table: str,
+    key: str,
+    request: Request,
+    version_id: str | None = PinQuery,
+    as_of: str | None = AsOfQuery,
 ) -> Response:
-    read = await services(request).reader.read_one(dataset, table, key, version_id)
+    read = await services(request).reader.read_one(dataset, table, key, version_id, as_of)
     return _response(render_entry(read, key))
 
 
@@ -152,8 +163,9 @@ async def read_entries(
     request: Request,
     version_id: str | None = PinQuery,
     key: list[str] | None = Query(None, description="Keys to read, when there is no body."),
+    as_of: str | None = AsOfQuery,
 ) -> Response:
     body = await read_body(request, services(request).max_request_bytes)
     keys = keys_to_read(body, key)
-    read = await services(request).reader.read_many(dataset, table, keys, version_id)
+    read = await services(request).reader.read_many(dataset, table, keys, version_id, as_of)
     return _response(render_entries(read))
