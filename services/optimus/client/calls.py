@@ -62,6 +62,22 @@ def entries(dataset: str, table: str, keys: Sequence[str], version_id: str | Non
     return Call("GET", path, _pin(version_id) or None, _json([{"key": key} for key in keys]))
 
 
+def pull(
+    dataset: str,
+    table: str,
+    keys: Sequence[str],
+    pattern: Sequence[Any],
+    version_id: str | None,
+    as_of: str | None,
+) -> Call:
+    """A pull pattern (Python data: lists, dicts, strings) over `keys` (docs/reads.md)."""
+    body: dict[str, Any] = {"table": table, "keys": list(keys), "pattern": list(pattern)}
+    if version_id is not None:
+        body["version-id"] = version_id
+    params = [("as-of", as_of)] if as_of is not None else None
+    return Call("POST", f"datasets/{_segment(dataset)}/pull", params, _json(body))
+
+
 def datasets() -> Call:
     return Call("GET", "datasets")
 

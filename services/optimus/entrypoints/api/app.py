@@ -16,6 +16,7 @@ from optimus.entrypoints.api import (
     routes_entries,
     routes_patches,
     routes_publications,
+    routes_pull,
     routes_versions,
 )
 from optimus.entrypoints.api.errors import install_error_handlers
@@ -57,6 +58,7 @@ def create_fastapi(services: Services) -> FastAPI:
         routes_entries,
         routes_patches,
         routes_publications,
+        routes_pull,
     )
     for module in routers:
         app.include_router(module.router, prefix="/v1")
