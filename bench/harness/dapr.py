@@ -6,7 +6,7 @@ import sys
 import time
 
 import httpx
-from optimus.adapters.dapr.names import API_APP_ID
+from optimus.hosts.dapr.components import API_APP_ID
 
 from optimus.dapr_runtime import AppReplica, AppSpec, DaprCluster
 
