@@ -18,6 +18,7 @@ both hosts, without knowing what a patch is.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 from optimus.domain.digest import EntryStats, stats_from
 from optimus.service_layer.ports import Batch, EntryPage, EntryStore, ScanPosition
@@ -26,6 +27,19 @@ from optimus.service_layer.views import ViewSource
 _RETRACTED = "!"
 _TOMBSTONE = b"-"
 _OWN_PAGE = 10_000  # entries of a patch's own layer read at once (a patch is small)
+# Reads of a patch test its own keys in memory (one lookup per read, as for a full version)
+# when it wrote and retracted at most this many keys of a table; else they look them up.
+MAX_INDEXED_KEYS = 100_000
+MAX_INDEXED_LAYERS = 256
+_UNINDEXED = object()
+
+
+@dataclass(frozen=True, slots=True)
+class OwnKeys:
+    """The keys a patch itself wrote into one table, and those it retracted from it."""
+
+    written: frozenset[str]
+    retracted: frozenset[str]
 
 
 def retractions_of(table: str) -> str:
@@ -39,10 +53,14 @@ def retraction_batch(dataset: str, version_id: str, table: str, keys: Sequence[s
 
 
 class LayeredEntryStore:
-    def __init__(self, inner: EntryStore, source: ViewSource) -> None:
+    def __init__(
+        self, inner: EntryStore, source: ViewSource, max_indexed_keys: int = MAX_INDEXED_KEYS
+    ) -> None:
         self._inner = inner
+        self._max_indexed_keys = max_indexed_keys
         self._source = source
         self._layers_of = source.views.layers_of
+        self._indexed: dict[tuple[str, str], OwnKeys | object] = {}
 
     async def write(self, batch: Batch) -> None:
         await self._inner.write(batch)
@@ -55,7 +73,16 @@ class LayeredEntryStore:
         layers = self._layers_of(version_id)
         if not layers:
             return await self._inner.read(version_id, table, key)
-        return (await self._read_through(version_id, layers, table, [key]))[0]
+        # The hot path of a patch: membership tests, then one lookup, as for a full version.
+        for layer in (version_id, *layers[:-1]):
+            own = self._indexed.get((layer, table)) or await self._index(layer, table)
+            if own is _UNINDEXED:
+                return (await self._read_through(version_id, layers, table, [key]))[0]
+            if key in own.retracted:
+                return None
+            if key in own.written:
+                return await self._inner.read(layer, table, key)
+        return await self._inner.read(layers[-1], table, key)
 
     async def read_many(
         self, version_id: str, table: str, keys: Sequence[str]
@@ -72,24 +99,67 @@ class LayeredEntryStore:
         pending = list(range(len(keys)))
         *patches, full = (version_id, *layers)
         for patch in patches:
-            asked = [keys[i] for i in pending]
-            values = await self._inner.read_many(patch, table, asked)
-            retracted = await self._inner.read_many(patch, retractions_of(table), asked)
-            still = []
-            for index, value, gone in zip(pending, values, retracted, strict=True):
-                if gone is not None:
-                    continue
-                if value is None:
-                    still.append(index)
-                else:
-                    found[index] = value
-            pending = still
+            pending = await self._from_layer(patch, table, keys, pending, found)
             if not pending:
                 return found
         values = await self._inner.read_many(full, table, [keys[i] for i in pending])
         for index, value in zip(pending, values, strict=True):
             found[index] = value
         return found
+
+    async def _from_layer(
+        self,
+        patch: str,
+        table: str,
+        keys: Sequence[str],
+        pending: list[int],
+        found: list[bytes | None],
+    ) -> list[int]:
+        """Fill `found` with what the patch's own layer says of the `pending` keys; the
+        indices of the keys it leaves to the layers below."""
+        own = self._indexed.get((patch, table)) or await self._index(patch, table)
+        asked = [keys[i] for i in pending]
+        if own is _UNINDEXED:
+            values = await self._inner.read_many(patch, table, asked)
+            gone = await self._inner.read_many(patch, retractions_of(table), asked)
+            retracted = {key for key, mark in zip(asked, gone, strict=True) if mark is not None}
+            written = {key for key, value in zip(asked, values, strict=True) if value is not None}
+        else:
+            retracted, written = own.retracted, own.written
+            mine = [i for i in pending if keys[i] in written and keys[i] not in retracted]
+            values_of = await self._inner.read_many(patch, table, [keys[i] for i in mine])
+            values = [None] * len(pending)
+            where = {index: n for n, index in enumerate(pending)}
+            for index, value in zip(mine, values_of, strict=True):
+                values[where[index]] = value
+        below = []
+        for index, key, value in zip(pending, asked, values, strict=True):
+            if key in retracted:
+                continue
+            if key in written:
+                found[index] = value
+            else:
+                below.append(index)
+        return below
+
+    async def _index(self, patch: str, table: str) -> OwnKeys | object:
+        """The keys a committed patch wrote into and retracted from `table`, read once
+        (a committed version never changes), or _UNINDEXED if too many to hold."""
+        dataset = self._source.views.dataset_of_version(patch) or ""
+        written: set[str] = set()
+        retracted: set[str] = set()
+        hidden = retractions_of(table)
+        index: OwnKeys | object = _UNINDEXED
+        async for page in self._inner.scan(dataset, patch, [hidden, table], None, _OWN_PAGE):
+            (retracted if page.table == hidden else written).update(page.keys)
+            if len(written) + len(retracted) > self._max_indexed_keys:
+                break
+        else:
+            index = OwnKeys(frozenset(written), frozenset(retracted))
+        if len(self._indexed) >= MAX_INDEXED_LAYERS:
+            self._indexed.clear()
+        self._indexed[patch, table] = index
+        return index
 
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         """A patch's counts and digest from its base's and its own layer: cost ∝ the patch."""
