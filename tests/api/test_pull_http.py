@@ -161,8 +161,8 @@ def test_a_pull_reads_one_version_through_a_publish_storm_and_as_of(
         api.load(name, version, "users", {f"u{k}": {"n": n, "order": f"o{k}"} for k in range(20)})
         api.load(name, version, "orders", {f"o{k}": {"n": n} for k in range(20)})
         assert api.save(version)["status"] == "SAVED"
+        versions.append(version)  # before it can be read: versions[n] is the nth
         api.publish(version)
-        versions.append(version)
 
     publish(0)
     done = threading.Event()
