@@ -29,6 +29,7 @@ from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.export import VersionExport
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
+from optimus.service_layer.layers import LayeredEntryStore
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
 from optimus.service_layer.metering import Meter
@@ -107,17 +108,19 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
     meter = Meter()
     host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
     entries = RocksEntryStore(db, meter)
+    # A patch version's entries are its own over its base's: every read goes through layers.
+    layered = LayeredEntryStore(entries, host)
     fence = EmbeddedWriteFence(host.views, clock)
     jobs = EmbeddedJobs(
-        LifecycleJobs(host, entries, fence, meter), clock, settings.collector, fence.last_batch_at
+        LifecycleJobs(host, layered, fence, meter), clock, settings.collector, fence.last_batch_at
     )
     feed = EventFeed()
     host.add_listener(EventLog())
     host.add_listener(jobs)
     host.add_listener(feed)
     tracker = ServingTracker(host.views, clock)
-    reader = EntryReader(host, entries)
-    diffs = VersionDiffs(host, entries)
+    reader = EntryReader(host, layered)
+    diffs = VersionDiffs(host, layered)
 
     def close() -> None:
         entries.close()  # its reader threads first: they use the database
@@ -184,8 +187,9 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     meter = Meter()
     host = DaprHost(actors, client, names, ReadViews())
     entries = DaprEntryStore(client, actors, names)
+    layered = LayeredEntryStore(entries, host)
     fence = DaprWriteFence(actors)
-    jobs = DaprJobs(LifecycleJobs(host, entries, fence, meter), clock, settings.gc_grace_ms)
+    jobs = DaprJobs(LifecycleJobs(host, layered, fence, meter), clock, settings.gc_grace_ms)
     refresher = ViewRefresher(host, client, names, settings.refresh_interval_s, meter)
     feed = EventFeed()
     background = DaprBackground(
@@ -206,7 +210,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     # With a gRPC app channel, the sidecar delivers events over gRPC (grpc_callbacks.py).
     callbacks = VersionEventCallbacks(names, refresher, feed)
     installers = [callbacks.install] if settings.grpc_app_channel else []
-    cached_entries = CachingEntryStore(entries, settings.read_cache_bytes, meter)
+    cached_entries = CachingEntryStore(layered, settings.read_cache_bytes, meter)
     reader = EntryReader(host, cached_entries)
     diffs = VersionDiffs(host, cached_entries)
     hooks = HttpPublishHooks(dapr_http_port=int(dapr_settings.DAPR_HTTP_PORT))

@@ -11,6 +11,7 @@ from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.gates import GateResult, parse_publish_gates
 from optimus.domain.hooks import parse_publish_hooks
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
+from optimus.domain.publications import Publication
 from optimus.domain.version import EVICTED, Operation, Version, VersionStatus
 from optimus.service_layer import commands
 
@@ -45,6 +46,8 @@ def version_to_dict(version: Version) -> dict[str, Any]:
         "publish_gates": version.publish_gates.to_dict() if version.publish_gates else None,
         "gates": version.gates.to_dict() if version.gates else None,
         "schemas": version.schemas,
+        "base_version_id": version.base_version_id,
+        "layers": list(version.layers),
     }
 
 
@@ -68,6 +71,8 @@ def version_from_dict(raw: dict[str, Any]) -> Version:
         publish_gates=parse_publish_gates(raw.get("publish_gates")),
         gates=GateResult.from_dict(raw["gates"]) if raw.get("gates") else None,
         schemas=raw.get("schemas") or {},
+        base_version_id=raw.get("base_version_id"),
+        layers=tuple(raw.get("layers", ())),
     )
 
 
@@ -91,6 +96,7 @@ def dataset_header_to_dict(dataset: Dataset) -> dict[str, Any]:
         "operation_log": [_operation_to_dict(op) for op in dataset.operation_log],
         "masking": dataset.masking,
         "load_timeout_s": dataset.load_timeout_s,
+        "publications": [dataclasses.asdict(p) for p in dataset.publications],
     }
 
 
@@ -117,6 +123,7 @@ def dataset_from_header(raw: dict[str, Any], versions: list[dict[str, Any]]) -> 
         operation_log=[_operation_from_dict(op) for op in raw["operation_log"]],
         masking=raw.get("masking", {}),  # absent from datasets stored before masking
         load_timeout_s=raw.get("load_timeout_s"),  # absent from documents stored before it
+        publications=tuple(Publication(**p) for p in raw.get("publications", ())),
     )
 
 
@@ -136,7 +143,8 @@ def event_to_dict(event: VersionEvent) -> dict[str, Any]:
 
 
 def event_from_dict(raw: dict[str, Any]) -> VersionEvent:
-    return VersionEvent(**{**raw, "type": EventType(raw["type"])})
+    layers = tuple(raw.get("layers", ()))
+    return VersionEvent(**{**raw, "type": EventType(raw["type"]), "layers": layers})
 
 
 # Every kind of command the union `commands.Command` names, by class name.

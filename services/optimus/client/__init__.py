@@ -24,7 +24,7 @@ from optimus.client.errors import (
     Unavailable,
     is_transient,
 )
-from optimus.client.models import Dataset, Entries, Operation, Version, VersionSummary
+from optimus.client.models import Dataset, Entries, Operation, Pulled, Version, VersionSummary
 from optimus.client.sync import OptimusClient, Snapshot
 from optimus.client.transport import dapr_base_url
 
@@ -42,6 +42,7 @@ __all__ = [
     "Operation",
     "OptimusClient",
     "OptimusClientError",
+    "Pulled",
     "ReplicasNotReady",
     "ServerError",
     "Snapshot",

@@ -101,6 +101,22 @@ def diff_entries(
     return Call("GET", f"versions/{_segment(version_id)}/diff/entries", params)
 
 
+def pull(
+    dataset: str,
+    table: str,
+    keys: Sequence[str],
+    pattern: Sequence[Any],
+    version_id: str | None,
+    as_of: str | None,
+) -> Call:
+    """A pull pattern (Python data: lists, dicts, strings) over `keys` (docs/reads.md)."""
+    body: dict[str, Any] = {"table": table, "keys": list(keys), "pattern": list(pattern)}
+    if version_id is not None:
+        body["version-id"] = version_id
+    params = [("as-of", as_of)] if as_of is not None else None
+    return Call("POST", f"datasets/{_segment(dataset)}/pull", params, _json(body))
+
+
 def datasets() -> Call:
     return Call("GET", "datasets")
 

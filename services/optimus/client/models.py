@@ -127,3 +127,20 @@ class Entries:
 
     def __len__(self) -> int:
         return len(self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """The answer of a pull: one shaped value (None: no such key) per key asked, in order."""
+
+    version_id: str
+    keys: list[str]
+    values: list[Any]
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> Pulled:
+        results = body["results"]
+        return cls(body["version"], [r["key"] for r in results], [r["value"] for r in results])
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(zip(self.keys, self.values, strict=True))

@@ -13,7 +13,7 @@ from optimus.client import calls
 from optimus.client.cache import NOT_CACHED, EntryCache
 from optimus.client.errors import Unavailable, no_active_version
 from optimus.client.events import apply_version_event
-from optimus.client.models import FINAL_SAVE_STATES, Dataset, Entries, Version
+from optimus.client.models import FINAL_SAVE_STATES, Dataset, Entries, Pulled, Version
 from optimus.client.pointers import ActivePointers
 from optimus.client.reads import ReadPath, merged
 from optimus.client.transport import DEFAULT_APP_ID, DEFAULT_BASE_URL, dapr_base_url, dapr_headers
@@ -138,6 +138,23 @@ class OptimusClient:
         return merged(
             (values, missing), reads.settle_many(dataset, table, unknown, response, asked_at)
         )
+
+    def pull(
+        self,
+        dataset: str,
+        table: str,
+        keys: Iterable[str],
+        pattern: Sequence[Any],
+        *,
+        version_id: str | None = None,
+        as_of: str | None = None,
+    ) -> Pulled:
+        """Values of `keys` shaped by `pattern`, references followed, all from one version.
+
+        `as_of` (RFC 3339) reads the version published then; see docs/reads.md.
+        """
+        call = calls.pull(dataset, table, list(keys), pattern, version_id, as_of)
+        return Pulled.from_json(calls.json_of(self._send(call)))
 
     def pin(self, dataset: str, version_id: str | None = None) -> Pin:
         """`with client.pin(dataset) as snapshot:` reads one version throughout."""

@@ -21,6 +21,7 @@ from optimus.domain.hooks import HookAnswer, PublishHook
 from optimus.domain.masking import parse_masking
 from optimus.domain.names import validate_name
 from optimus.domain.policies import EvictionPolicy, VerificationPolicy
+from optimus.domain.publications import Publication, after_publish
 from optimus.domain.schemas import TableSchemas, check_schemas
 from optimus.domain.version import (
     DEAD,
@@ -108,6 +109,7 @@ class Dataset:
     # A version left AWAITING_ENTRIES with no new batch for this long fails (None: the
     # server's default).
     load_timeout_s: int | None = None
+    publications: tuple[Publication, ...] = ()
     events: list[VersionEvent] = field(default_factory=list, compare=False, repr=False)
 
     # ----------------------------------------------------------------- create
@@ -196,7 +198,13 @@ class Dataset:
         return [v for v in reversed(self.versions.values()) if v.status in READABLE]
 
     def versions_to_purge(self) -> list[Version]:
-        return [v for v in self.versions.values() if v.status in DEAD and not v.purged]
+        """Dead versions whose entries no version still needs (a patch reads its layers')."""
+        needed = {layer for v in self.versions.values() if not v.purged for layer in v.layers}
+        return [
+            v
+            for v in self.versions.values()
+            if v.status in DEAD and not v.purged and v.id not in needed
+        ]
 
     def abandoned_loads(
         self,
@@ -239,7 +247,10 @@ class Dataset:
         schemas: object = None,
         at: int,
         by: str,
+        base: str | None = None,
+        reason: str | None = None,
     ) -> Version:
+        """A new version: empty, or a patch of `base` (its entries, without copying them)."""
         if label is not None:
             validate_name("label", label)
         check_who(by)
@@ -256,6 +267,11 @@ class Dataset:
                 code="too-many-open-versions",
                 limit=MAX_OPEN_VERSIONS,
             )
+        layers: tuple[str, ...] = ()
+        if base is not None:
+            base_version = self._patchable(base)
+            layers = (base, *base_version.layers)
+            reason = f"patch of {base}" + (f": {reason}" if reason else "")
         version = Version(
             id=version_id,
             dataset=self.name,
@@ -264,9 +280,11 @@ class Dataset:
             created_at=at,
             status=S.PREPARING,
             verification_policy=verification_policy,
-            operation_log=[Operation(str(S.PREPARING), at, by)],
+            operation_log=[Operation(str(S.PREPARING), at, by, reason)],
             publish_gates=publish_gates,
             schemas=replaced,
+            base_version_id=base,
+            layers=layers,
         )
         self.next_sequence += 1
         self.versions[version_id] = version
@@ -389,6 +407,10 @@ class Dataset:
         self.active_version_id = version.id
         if self.candidate_version_id == version.id:  # promoted: the tracks meet again
             self.candidate_version_id = None
+        self.publications = after_publish(
+            self.publications, version.id, at=at, by=by, reason=reason
+        )
+        rollback = previous is not None and version.sequence < previous.sequence
         self.operation_log.append(
             Operation("ROLLED_BACK" if rollback else "PUBLISHED", at, by, reason or version.id)
         )
@@ -521,6 +543,26 @@ class Dataset:
             del self.versions[old]
 
     # -------------------------------------------------------------- internals
+    def _patchable(self, base: object) -> Version:
+        """The version a patch starts from: a committed version of this dataset."""
+        if not isinstance(base, str) or base not in self.versions:
+            raise NotFound(
+                f"base version {base!r} does not exist in dataset {self.name!r}",
+                code="unknown-base-version",
+                dataset=self.name,
+                version=base,
+            )
+        version = self.versions[base]
+        if version.status not in READABLE:
+            raise Conflict(
+                f"base version {base} is {version.status}; a patch starts from a SAVED or "
+                "PUBLISHED version",
+                code="base-not-readable",
+                version=base,
+                version_status=str(version.status),
+            )
+        return version
+
     def _evict(self, *, at: int, by: str) -> None:
         keep = self.eviction_policy.versions
         retained = [v for v in reversed(self.versions.values()) if v.status in READABLE]
@@ -566,5 +608,6 @@ class Dataset:
                 label=version.label,
                 candidate_version_id=self.candidate_version_id,
                 diff=diff.to_dict() if diff is not None else None,
+                layers=version.layers,
             )
         )

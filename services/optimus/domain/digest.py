@@ -50,6 +50,11 @@ class EntryStats:
         self.counts[table] += 1
         self.digest_sum = (self.digest_sum + _hash(prefix, key, value)) % _MODULUS
 
+    def remove(self, table: str, key: str, value: bytes) -> None:
+        """Take an entry out again (a patch replaces or retracts an entry of its base)."""
+        self.counts[table] = self.counts.get(table, 0) - 1
+        self.digest_sum = (self.digest_sum - entry_hash(table, key, value)) % _MODULUS
+
     def merge(self, other: EntryStats) -> None:
         for table, count in other.counts.items():
             self.counts[table] = self.counts.get(table, 0) + count
@@ -62,6 +67,12 @@ class EntryStats:
     @property
     def digest(self) -> str:
         return f"{DIGEST_PREFIX}{self.digest_sum:064x}"
+
+
+def stats_from(counts: dict[str, int], digest: str | None) -> EntryStats:
+    """The stats a saved version recorded (its counts and digest), to add to or take from."""
+    total = int(digest.removeprefix(DIGEST_PREFIX), 16) if digest else 0
+    return EntryStats(dict(counts), total)
 
 
 def stats_of(entries: Iterable[tuple[str, str, bytes]]) -> EntryStats:

@@ -53,6 +53,8 @@ class VersionEvent:
     candidate_version_id: str | None = None
     # Of a SAVED event: the diff against the active version, when the save computed one.
     diff: dict[str, Any] | None = None
+    # A patch version's layers (`Version.layers`): replicas' views read through them.
+    layers: tuple[str, ...] = ()
 
     def statuses(self) -> dict[str, VersionStatus]:
         """Every version whose status this event changed, with its new status.

@@ -81,6 +81,10 @@ class Version:
     gates: GateResult | None = None
     # Schemas replacing the dataset's for some tables, in this version (schema evolution).
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A patch version: the version it started from, and every version whose entries it
+    # reads through (its base first, a full version last). Empty for a full version.
+    base_version_id: str | None = None
+    layers: tuple[str, ...] = ()
 
     @property
     def total_entries(self) -> int | None:

@@ -30,6 +30,9 @@ class CreateVersion:
     by: str = SYSTEM
     publish_gates: dict[str, Any] | None = None
     schemas: dict[str, Any] | None = None
+    # A patch version: the version it starts from, and why it is made.
+    base: str | None = None
+    reason: str | None = None
 
     def apply(self, dataset: Dataset, at: int) -> Version:
         return dataset.create_version(
@@ -40,6 +43,8 @@ class CreateVersion:
             schemas=self.schemas,
             at=at,
             by=self.by,
+            base=self.base,
+            reason=self.reason,
         )
 
 

@@ -121,15 +121,21 @@ class LifecycleJobs:
         The grace period lets reads that resolved a version just before it was
         evicted finish; returns the ids of the versions purged.
         """
-        dataset = await self.host.get(dataset_name)
+        purged: list[str] = []
         self.meter.gc_runs += 1
-        purged = []
-        for version in dataset.versions_to_purge():
-            if now - version.operation_log[-1].at < grace_ms:
-                continue
-            await self.fence.drained(dataset_name, version.id)
-            await self.entries.delete(dataset_name, version.id, dataset.tables)
-            await self.host.execute(dataset_name, RecordPurge(version.id))
-            purged.append(version.id)
-        self.meter.gc_versions_purged += len(purged)
-        return purged
+        # Again after each round: purging a patch frees the layers it was the last to need.
+        while True:
+            dataset = await self.host.get(dataset_name)
+            due = [
+                version
+                for version in dataset.versions_to_purge()
+                if now - version.operation_log[-1].at >= grace_ms and version.id not in purged
+            ]
+            if not due:
+                self.meter.gc_versions_purged += len(purged)
+                return purged
+            for version in due:
+                await self.fence.drained(dataset_name, version.id)
+                await self.entries.delete(dataset_name, version.id, dataset.tables)
+                await self.host.execute(dataset_name, RecordPurge(version.id))
+                purged.append(version.id)

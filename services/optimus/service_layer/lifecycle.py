@@ -98,13 +98,16 @@ class VersionLifecycle:
         publish_gates: dict[str, Any] | None = None,
         schemas: dict[str, Any] | None = None,
         by: str,
+        base: str | None = None,
+        reason: str | None = None,
     ) -> Version:
+        """A new empty version, or with `base` a patch version starting from its entries."""
         parse_verification_policy(verification_policy)  # a bad policy fails before anything
         parse_publish_gates(publish_gates)
         if isinstance(schemas, dict):
             compiled(schemas)
         command = CreateVersion(
-            self._new_id(), label, verification_policy, by, publish_gates, schemas
+            self._new_id(), label, verification_policy, by, publish_gates, schemas, base, reason
         )
         return await self._host.execute(dataset, command)
 

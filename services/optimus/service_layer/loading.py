@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from optimus.domain.errors import InvalidInput, NotFound, TooLarge, unknown_version
+from optimus.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, unknown_version
 from optimus.domain.json_values import parsed_value, value_bytes
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
+from optimus.service_layer.layers import retraction_batch
 from optimus.service_layer.metering import Meter
 from optimus.service_layer.ports import Batch, DatasetHost, Entry, EntryStore, WriteFence
 from optimus.service_layer.schemas import Validators, VersionValidators
@@ -162,6 +163,30 @@ def _refuse_duplicates(entries: list[Entry]) -> None:
     )
 
 
+def retracted_keys(items: object, limits: Limits) -> list[str]:
+    """The keys of a retraction body [{"key": …}, …], all valid or none written."""
+    if not isinstance(items, list) or not items:
+        raise InvalidInput('the request body must be a non-empty JSON array [{"key": "k1"}, …]')
+    if len(items) > limits.max_batch_entries:
+        raise TooLarge(
+            f"a batch holds at most {limits.max_batch_entries} keys, got {len(items)}",
+            limit=limits.max_batch_entries,
+        )
+    keys = [item.get("key") if isinstance(item, dict) else None for item in items]
+    problems = [
+        _problem(index, item, f"key must be 1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]")
+        for index, (item, key) in enumerate(zip(items, keys, strict=True))
+        if not is_valid_key(key)
+    ]
+    if problems:
+        raise InvalidInput(
+            f"{len(problems)} of {len(items)} keys are invalid; nothing was retracted",
+            code="invalid-entries",
+            problems=problems[:MAX_REPORTED_PROBLEMS],
+        )
+    return keys  # type: ignore[return-value]
+
+
 class EntryLoader:
     def __init__(
         self,
@@ -202,6 +227,24 @@ class EntryLoader:
                 meter.batches_in_flight -= 1
         meter.entries_loaded += len(entries)
         return len(entries)
+
+    async def retract(self, dataset: str, version_id: str, table: str, items: object) -> int:
+        """Remove keys from a patch version that is AWAITING_ENTRIES; returns the keys retracted."""
+        view = await refreshed_view(self._host, dataset)
+        view.check_table(table)
+        self._check_loadable(view, version_id)
+        if version_id not in view.layers:
+            raise Conflict(
+                f"version {version_id} is not a patch version; only a patch retracts keys "
+                "(of its base)",
+                code="not-a-patch",
+                version=version_id,
+            )
+        keys = retracted_keys(items, self.limits)
+        batch = retraction_batch(dataset, version_id, table, keys)
+        async with self._fence.writing(batch):
+            await self._store.write(batch)
+        return len(keys)
 
     def _check_loadable(self, view: DatasetView, version_id: str) -> None:
         status = view.statuses.get(version_id)

@@ -65,6 +65,9 @@ class EntryStore(Protocol):
         """Up to `limit` keys of a committed version's table, in key order, strictly after
         `after`, each with a fingerprint of its value (what a diff compares)."""
 
+    def fingerprint_of(self, value: bytes) -> bytes | str:
+        """The fingerprint `fingerprints` gives a stored value."""
+
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         """Counts and digest of everything stored under the version."""
 

@@ -10,6 +10,7 @@ from optimus.domain.access import Principal, Role
 from optimus.domain.errors import InvalidInput
 from optimus.domain.masking import masked
 from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
+from optimus.domain.publications import parse_instant
 from optimus.service_layer.ports import EntryPage, EntryStore, ScanPosition
 from optimus.service_layer.views import (
     DatasetView,
@@ -48,7 +49,7 @@ class VersionScan:
     pages: AsyncIterator[EntryPage]
 
 
-def _check_key(key: object) -> str:
+def check_key(key: object) -> str:
     if not is_valid_key(key):
         raise InvalidInput(
             f"key must be 1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]",
@@ -94,20 +95,47 @@ class EntryReader:
         version_id: str | None,
         reader: Principal | None,
         track: str | None = None,
+        as_of: str | None = None,
     ) -> EntryRead:
         # One view answers the whole request: its version is the one read from.
         view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
         view.check_table(table)
-        if track is None:  # the default read, kept short
+        if track is None and as_of is None:  # the default read, kept short
             version = view.version_to_read(version_id)
             answered = None
         else:
-            version = view.version_to_read(version_id, check_track(track))
-            answered = _track_of(view, version, version_id)
-        value = await self._store.read(version, table, _check_key(key))
+            version = view.version_to_read(version_id, check_track(track), _instant(as_of))
+            answered = None if track is None else _track_of(view, version, version_id)
+        value = await self._store.read(version, table, check_key(key))
         if value is not None and view.masking and (paths := _masked_fields(view, table, reader)):
             value = masked(value, paths)
         return EntryRead(view, version, value, answered)
+
+    async def resolve(
+        self,
+        dataset: str,
+        table: str,
+        version_id: str | None = None,
+        track: str | None = None,
+        as_of: str | None = None,
+    ) -> tuple[DatasetView, str]:
+        """The view that answers a read of `table`, and the version it is answered from."""
+        view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
+        view.check_table(table)
+        return view, view.version_to_read(version_id, check_track(track), _instant(as_of))
+
+    async def values(
+        self,
+        view: DatasetView,
+        version_id: str,
+        table: str,
+        keys: Sequence[str],
+        reader: Principal | None,
+    ) -> list[bytes | None]:
+        """The values of valid keys of a resolved version, as this reader may see them
+        (what every multi-key read reads)."""
+        values = await self._store.read_many(version_id, table, keys)
+        return masked_values(view, table, values, reader)
 
     async def read_many(
         self,
@@ -117,10 +145,9 @@ class EntryReader:
         version_id: str | None,
         reader: Principal | None,
         track: str | None = None,
+        as_of: str | None = None,
     ) -> EntriesRead:
-        view = self._view(dataset, version_id) or await refreshed_view(self._source, dataset)
-        view.check_table(table)
-        version = view.version_to_read(version_id, check_track(track))
+        view, version = await self.resolve(dataset, table, version_id, track, as_of)
         if not keys:
             raise InvalidInput("at least one key is required", code="no-keys")
         if len(keys) > MAX_KEYS_PER_READ:
@@ -128,9 +155,8 @@ class EntryReader:
                 f"at most {MAX_KEYS_PER_READ} keys per request, got {len(keys)}",
                 code="too-many-keys",
             )
-        checked = [_check_key(key) for key in keys]
-        values = await self._store.read_many(version, table, checked)
-        values = masked_values(view, table, values, reader)
+        checked = [check_key(key) for key in keys]
+        values = await self.values(view, version, table, checked, reader)
         answered = None if track is None else _track_of(view, version, version_id)
         return EntriesRead(view, version, checked, values, answered)
 
@@ -150,7 +176,7 @@ class EntryReader:
             view.check_table(table)
         version = view.version_to_read(version_id)
         if after is not None and after[1]:
-            _check_key(after[1])
+            check_key(after[1])
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise InvalidInput(
                 f"page size must be 1..{MAX_PAGE_SIZE}, got {page_size}", code="invalid-page-size"
@@ -180,6 +206,10 @@ async def _masked_pages(
         if paths:
             page = EntryPage(page.table, page.keys, [masked(v, paths) for v in page.values])
         yield page
+
+
+def _instant(as_of: str | None) -> int | None:
+    return None if as_of is None else parse_instant(as_of)
 
 
 def _track_of(view: DatasetView, version: str, pinned: str | None) -> str | None:

@@ -12,10 +12,16 @@ from types import MappingProxyType
 from typing import Protocol
 
 from optimus.domain.dataset import Dataset, is_json, require_table
-from optimus.domain.errors import InvalidInput, NotFound
+from optimus.domain.errors import Gone, InvalidInput, NotFound
 from optimus.domain.events import EventType, VersionEvent
 from optimus.domain.masking import Masking, split_paths
 from optimus.domain.names import require_version_id
+from optimus.domain.publications import (
+    Publication,
+    after_publish,
+    format_instant,
+    published_at,
+)
 from optimus.domain.version import VersionStatus, require_readable
 
 # Tracks a reader may follow: the active (published) version, or the staged candidate.
@@ -35,12 +41,17 @@ class DatasetView:
     statuses: Mapping[str, VersionStatus]
     # table -> masked field paths; empty for most datasets (their reads skip masking)
     masking: Masking
+    # The layers of each patch version (`Version.layers`); full versions are absent.
+    layers: Mapping[str, tuple[str, ...]]
     candidate_version_id: str | None = None
     # The active version's sequence number (None while nothing is published).
     active_sequence: int | None = None
+    # The publish log (`Dataset.publications`): as-of reads are answered from it.
+    publications: tuple[Publication, ...] = ()
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetView:
+        versions = dataset.versions.values()
         return cls(
             name=dataset.name,
             content_type=dataset.content_type,
@@ -48,7 +59,9 @@ class DatasetView:
             tables=frozenset(dataset.tables),
             active_version_id=dataset.active_version_id,
             revision=dataset.revision,
-            statuses=MappingProxyType({v.id: v.status for v in dataset.versions.values()}),
+            statuses=MappingProxyType({v.id: v.status for v in versions}),
+            layers=MappingProxyType({v.id: v.layers for v in versions if v.layers}),
+            publications=dataset.publications,
             masking=MappingProxyType(split_paths(dataset.masking)),
             candidate_version_id=dataset.candidate_version_id,
             active_sequence=active.sequence if (active := dataset.active_version) else None,
@@ -57,6 +70,8 @@ class DatasetView:
     def advanced(self, events: Sequence[VersionEvent]) -> DatasetView | None:
         """This view moved on by the dataset's next events; None if one is missing (a gap)."""
         statuses = dict(self.statuses)
+        layers = dict(self.layers)
+        publications = self.publications
         active, candidate = self.active_version_id, self.candidate_version_id
         revision, sequence = self.revision, self.active_sequence
         for event in events:
@@ -65,6 +80,12 @@ class DatasetView:
             if event.revision != revision + 1:
                 return None
             statuses.update(event.statuses())
+            if event.layers:
+                layers[event.version_id] = event.layers
+            if event.type is EventType.PUBLISHED:
+                publications = after_publish(
+                    publications, event.version_id, at=event.at, by=event.by, reason=event.reason
+                )
             active, candidate = event.active_version_id, event.candidate_version_id
             revision = event.revision
             if event.type is EventType.PUBLISHED:
@@ -76,16 +97,23 @@ class DatasetView:
             revision=revision,
             statuses=MappingProxyType(statuses),
             active_sequence=sequence,
+            layers=MappingProxyType(layers),
+            publications=publications,
         )
 
     def check_table(self, table: str) -> None:
         require_table(self.name, self.tables, table)
 
-    def version_to_read(self, version_id: str | None, track: str | None = None) -> str:
-        """The version a read is answered from: the pinned one, else the track's.
+    def version_to_read(
+        self, version_id: str | None, track: str | None = None, as_of: int | None = None
+    ) -> str:
+        """The version a read is answered from: the pinned one, the one published at
+        `as_of` (epoch ms), else the track's (the active one by default).
 
         The candidate track falls back to the active version when nothing is staged.
         """
+        if as_of is not None:
+            return self._published_at(version_id, as_of)
         if version_id is None:
             if track == CANDIDATE and self.candidate_version_id is not None:
                 return self.candidate_version_id
@@ -105,6 +133,29 @@ class DatasetView:
             )
         require_readable(version_id, status)
         return version_id
+
+    def _published_at(self, version_id: str | None, as_of: int) -> str:
+        if version_id is not None:
+            raise InvalidInput(
+                "a read names either a version-id or an as-of time, not both",
+                code="version-and-as-of",
+            )
+        publication = published_at(self.publications, as_of)
+        if publication is None:
+            raise NotFound(
+                f"no version of dataset {self.name!r} was published at that time",
+                code="not-published-then",
+                dataset=self.name,
+                as_of=format_instant(as_of),
+            )
+        status = self.statuses.get(publication.version_id)
+        if status is None:  # purged so long ago that the dataset forgot it
+            raise Gone(
+                f"version {publication.version_id}, published then, is purged",
+                version=publication.version_id,
+            )
+        require_readable(publication.version_id, status)
+        return publication.version_id
 
 
 def check_track(track: object) -> str | None:
@@ -127,6 +178,7 @@ class ReadViews:
     def __init__(self) -> None:
         self._views: dict[str, DatasetView] = {}
         self._dataset_of_version: dict[str, str] = {}
+        self._layers: dict[str, tuple[str, ...]] = {}
 
     def update(self, dataset: Dataset) -> DatasetView:
         view = DatasetView.of(dataset)
@@ -137,6 +189,7 @@ class ReadViews:
         self._views[dataset.name] = view
         for version_id in view.statuses:
             self._dataset_of_version[version_id] = dataset.name
+        self._layers.update(view.layers)
         return view
 
     def advance(self, name: str, events: Sequence[VersionEvent]) -> bool:
@@ -152,10 +205,15 @@ class ReadViews:
         self._views[name] = view
         for event in events:
             self._dataset_of_version[event.version_id] = name
+        self._layers.update(view.layers)
         return True
 
     def get(self, name: str) -> DatasetView | None:
         return self._views.get(name)
+
+    def layers_of(self, version_id: str) -> tuple[str, ...]:
+        """The layers a patch version reads through; empty for a full (or unknown) version."""
+        return self._layers.get(version_id, ())
 
     def dataset_of_version(self, version_id: str) -> str | None:
         return self._dataset_of_version.get(version_id)

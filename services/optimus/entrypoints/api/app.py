@@ -22,6 +22,9 @@ from optimus.entrypoints.api import (
     routes_entries,
     routes_export,
     routes_history,
+    routes_patches,
+    routes_publications,
+    routes_pull,
     routes_replicas,
     routes_tracks,
     routes_versions,
@@ -97,6 +100,9 @@ def create_fastapi(services: Services, requests: RequestCounts | None = None) ->
         routes_audit,
         routes_export,
         routes_replicas,
+        routes_patches,
+        routes_publications,
+        routes_pull,
     ):
         app.include_router(module.router, prefix="/v1")
 

@@ -57,9 +57,9 @@ def _query(query: bytes) -> dict[str, list[str]]:
     return parse_qs(query.decode("latin-1"), keep_blank_values=True) if query else {}
 
 
-def _version_id(query: dict[str, list[str]]) -> str | None:
-    # As a scalar query parameter is read: the last one given.
-    values = query.get("version-id")
+def _last(query: dict[str, list[str]], name: str) -> str | None:
+    # As FastAPI reads a scalar query parameter: the last one given.
+    values = query.get(name)
     return values[-1] if values else None
 
 
@@ -122,11 +122,15 @@ class FastEntryReads:
         started = perf_counter()
         query = scope["query_string"]
         try:
-            params = _query(query) if query else None
-            version_id = _version_id(params) if params else None
+            if query:
+                params = _query(query)
+                version_id, as_of = _last(params, "version-id"), _last(params, "as-of")
+            else:
+                params = None
+                version_id = as_of = None
             reader = scope.get(PRINCIPAL)  # None with auth off
             read = await self._reader.read_one(
-                dataset, table, key, version_id, reader, _track(scope, params)
+                dataset, table, key, version_id, reader, _track(scope, params), as_of
             )
         except Exception as exc:
             status, headers, body = self._error(exc)
@@ -157,10 +161,10 @@ class FastEntryReads:
             body = await receive_body(receive, _content_length(scope), self._max_request_bytes)
             query = _query(scope["query_string"])
             keys = keys_to_read(body, query.get("key"))
-            version_id = _version_id(query)
+            version_id, as_of = _last(query, "version-id"), _last(query, "as-of")
             reader = scope.get(PRINCIPAL)
             read = await self._reader.read_many(
-                dataset, table, keys, version_id, reader, _track(scope, query)
+                dataset, table, keys, version_id, reader, _track(scope, query), as_of
             )
             response = _response(render_entries(read, pinned=version_id is not None))
         except Exception as exc:

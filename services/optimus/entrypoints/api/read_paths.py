@@ -25,6 +25,23 @@ _PIN = {
     "description": "Read this version (SAVED or PUBLISHED) instead of the active one.",
     "schema": {"type": "string"},
 }
+_TRACK = {
+    "name": "track",
+    "in": "query",
+    "required": False,
+    "description": "candidate: read the staged candidate (the active version if none is "
+    "staged); the response's x-optimus-track says which answered. Same as the "
+    "x-optimus-track header.",
+    "schema": {"type": "string", "enum": ["active", "candidate"]},
+}
+_AS_OF = {
+    "name": "as-of",
+    "in": "query",
+    "required": False,
+    "description": "An RFC 3339 time: read the version that was published then (404 "
+    "not-published-then before the first publish, 410 if it is purged).",
+    "schema": {"type": "string", "format": "date-time"},
+}
 _PARAMETERS = [
     _path("dataset", NAME_PATTERN, "The dataset."),
     _path("table", NAME_PATTERN, "A table of the dataset."),
@@ -54,7 +71,13 @@ READ_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "read_entry",
             "summary": "Read one entry, from the active version or the pinned one",
             "description": "The body is the value, with the dataset's content type.",
-            "parameters": [*_PARAMETERS, _path("key", KEY_PATTERN, "The entry's key."), _PIN],
+            "parameters": [
+                *_PARAMETERS,
+                _path("key", KEY_PATTERN, "The entry's key."),
+                _PIN,
+                _TRACK,
+                _AS_OF,
+            ],
             "responses": {
                 "200": {
                     "description": "The value, byte for byte as stored.",
@@ -75,6 +98,8 @@ READ_PATHS: dict[str, dict[str, Any]] = {
             "parameters": [
                 *_PARAMETERS,
                 _PIN,
+                _TRACK,
+                _AS_OF,
                 {
                     "name": "key",
                     "in": "query",

@@ -90,6 +90,8 @@ def version_body(version: Version) -> dict[str, Any]:
         body["gates"] = version.gates.to_dict()
     if version.schemas:
         body["schemas"] = version.schemas
+    if version.base_version_id is not None:
+        body["base-version-id"] = version.base_version_id
     return body
 
 

@@ -50,6 +50,8 @@ async def create_version(request: Request) -> Response:
         publish_gates=body.publish_gates,
         schemas=body.schemas,
         by=caller(request),
+        base=body.base,
+        reason=body.reason,
     )
     return json_response(
         ack("Request accepted", id=version.id, version=version_body(version)),

@@ -187,6 +187,12 @@ class CreateVersionRequest(_Body):
         description="Schemas replacing the dataset's for some tables, in this version "
         "(schema evolution is explicit).",
     )
+    base: str | None = Field(
+        None,
+        description="A patch version: starts with exactly this SAVED or PUBLISHED version's "
+        "entries (not copied); loads add or replace entries, retractions remove keys.",
+    )
+    reason: str | None = Field(None, description="Why; recorded in the operation log.")
 
 
 class TransitionRequest(_Body):

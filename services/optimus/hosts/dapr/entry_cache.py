@@ -71,6 +71,9 @@ class CachingEntryStore:
     ) -> Sequence[Fingerprinted]:
         return await self._inner.fingerprints(dataset, version_id, table, after, limit)
 
+    def fingerprint_of(self, value: bytes) -> bytes | str:
+        return self._inner.fingerprint_of(value)
+
     async def stats(self, dataset: str, version_id: str, tables: Sequence[str]) -> EntryStats:
         return await self._inner.stats(dataset, version_id, tables)
 

@@ -92,6 +92,9 @@ class DaprEntryStore:
         values = await self._get_many([state_keys.entry(version_id, table, key) for key in keys_])
         return [values.get(state_keys.entry(version_id, table, key)) for key in keys_]
 
+    def fingerprint_of(self, value: bytes) -> str:
+        return fingerprint(value)
+
     async def fingerprints(
         self, dataset: str, version_id: str, table: str, after: str | None, limit: int
     ) -> list[Fingerprinted]:

@@ -1,0 +1,75 @@
+"""A patch chain's effective entries through LayeredEntryStore on a real RocksDB, whether
+its own keys are held in memory or looked up (a patch too large to hold)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from optimus.domain.dataset import Dataset
+from optimus.domain.digest import stats_of
+from optimus.domain.policies import EvictionPolicy
+from optimus.hosts.embedded.rocksdb import RocksEntryStore, open_database
+from optimus.service_layer.layers import LayeredEntryStore, retraction_batch
+from optimus.service_layer.ports import Batch
+from optimus.service_layer.views import ReadViews
+
+BASE = {f"k{i:03}": b"%d" % i for i in range(50)}
+
+
+class Source:
+    def __init__(self, dataset: Dataset) -> None:
+        self.views = ReadViews()
+        self.views.update(dataset)
+        self._dataset = dataset
+
+    async def get(self, name: str) -> Dataset:
+        return self._dataset
+
+
+def _chain() -> Dataset:
+    dataset = Dataset.create("ds", ["t"], eviction_policy=EvictionPolicy(10), at=0, by="ann")
+    for version_id, base in (("F", None), ("P1", "F"), ("P2", "P1")):
+        dataset.create_version(
+            version_id, label=None, verification_policy=None, at=1, by="ann", base=base
+        )
+        dataset.begin_save(version_id, at=2, by="ann")
+        dataset.complete_save(version_id, stats_of([]), at=3, by="ann")
+    return dataset
+
+
+@pytest.mark.parametrize("max_indexed_keys", [100, 0], ids=["held", "looked-up"])
+def test_reads_and_scans_of_a_patch_chain_see_its_effective_entries(
+    tmp_path: Path, max_indexed_keys: int
+) -> None:
+    async def run() -> None:
+        db = open_database(tmp_path / "db")
+        raw = RocksEntryStore(db)
+        try:
+            await raw.write(Batch("ds", "F", [("t", k, v) for k, v in BASE.items()]))
+            await raw.write(Batch("ds", "P1", [("t", "k001", b"x1"), ("t", "new", b"n")]))
+            await raw.write(retraction_batch("ds", "P1", "t", ["k002", "k003"]))
+            await raw.write(Batch("ds", "P2", [("t", "k003", b"back"), ("t", "k004", b"x4")]))
+            await raw.write(retraction_batch("ds", "P2", "t", ["new", "k003", "k005"]))
+            store = LayeredEntryStore(raw, Source(_chain()), max_indexed_keys=max_indexed_keys)
+            # P2 loads k003 and retracts it too: the retraction wins.
+            expected = {k: v for k, v in BASE.items() if k not in ("k002", "k003", "k005")}
+            expected |= {"k001": b"x1", "k004": b"x4"}
+            keys = [*BASE, "new", "nope"]
+            assert await store.read_many("P2", "t", keys) == [expected.get(k) for k in keys]
+            assert [await store.read("P2", "t", k) for k in keys] == [expected.get(k) for k in keys]
+            scanned = [
+                (key, value)
+                async for page in store.scan("ds", "P2", ["t"], ("t", "k000"), 7)
+                for key, value in zip(page.keys, page.values, strict=True)
+            ]
+            assert scanned == sorted((k, v) for k, v in expected.items() if k > "k000")
+            assert await store.read("P1", "t", "new") == b"n"
+            assert await store.read("F", "t", "k002") == b"2"
+        finally:
+            raw.close()
+            db.close()
+
+    asyncio.run(run())
