@@ -24,12 +24,14 @@ from optimus.client.errors import (
     is_transient,
 )
 from optimus.client.models import Dataset, Entries, Operation, Version, VersionSummary
+from optimus.client.replica import AsyncReplica, Replica, ReplicaSource, ReplicaStatus
 from optimus.client.sync import OptimusClient, Snapshot
 from optimus.client.transport import dapr_base_url
 
 __all__ = [
     "ApiError",
     "AsyncOptimusClient",
+    "AsyncReplica",
     "AsyncSnapshot",
     "BadRequest",
     "Conflict",
@@ -41,6 +43,9 @@ __all__ = [
     "Operation",
     "OptimusClient",
     "OptimusClientError",
+    "Replica",
+    "ReplicaSource",
+    "ReplicaStatus",
     "ServerError",
     "Snapshot",
     "TooLarge",
