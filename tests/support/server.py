@@ -29,8 +29,9 @@ class OptimusServer:
     def base_url(self) -> str:
         return f"{self.url}/v1"
 
-    def start(self, timeout: float = 30.0) -> OptimusServer:
-        self.port = free_port()
+    def start(self, timeout: float = 30.0, *, same_port: bool = False) -> OptimusServer:
+        """Start the server; `same_port` restarts it where clients already point."""
+        self.port = self.port if same_port and self.port else free_port()
         command = [
             sys.executable, "-m", "optimus", "serve",
             "--port", str(self.port),

@@ -25,12 +25,14 @@ from optimus.client.errors import (
     is_transient,
 )
 from optimus.client.models import Dataset, Entries, Operation, Pulled, Version, VersionSummary
+from optimus.client.replica import AsyncReplica, Replica, ReplicaSource, ReplicaStatus
 from optimus.client.sync import OptimusClient, Snapshot
 from optimus.client.transport import dapr_base_url
 
 __all__ = [
     "ApiError",
     "AsyncOptimusClient",
+    "AsyncReplica",
     "AsyncSnapshot",
     "BadRequest",
     "Conflict",
@@ -43,6 +45,9 @@ __all__ = [
     "OptimusClient",
     "OptimusClientError",
     "Pulled",
+    "Replica",
+    "ReplicaSource",
+    "ReplicaStatus",
     "ReplicasNotReady",
     "ServerError",
     "Snapshot",
