@@ -15,7 +15,11 @@ from optimus.domain.errors import InvalidInput
 MAX_NAME_LENGTH = 128
 MAX_KEY_LENGTH = 1024
 
-_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
+# The alphabet of names and keys, as a regex character class body.
+ALPHABET = r"A-Za-z0-9_.\-"
+# How a bad key is described to whoever sent it.
+KEY_RULE = f"1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]"
+_NAME = re.compile(f"[{ALPHABET}]+")
 _DOT_SEGMENTS = frozenset({".", ".."})
 
 

@@ -20,7 +20,7 @@ from optimus.domain.dataset import is_json
 from optimus.domain.digest import EntryStats, stats_of
 from optimus.domain.errors import InvalidInput
 from optimus.domain.json_values import RawValue, exact_json_text, parsed_value
-from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
+from optimus.domain.names import ALPHABET, KEY_RULE, MAX_KEY_LENGTH, is_valid_key
 from optimus.loader.errors import BadRow
 from optimus.loader.mapping import ValueFormat
 from optimus.loader.plan import LoadPlan
@@ -130,10 +130,11 @@ def _key(key: Any) -> str | None:
 def _key_problem(key: Any) -> str:
     if key is None or key == "":
         return "missing key"
-    return f"invalid key {str(key)[:80]!r}: 1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]"
+    return f"invalid key {str(key)[:80]!r}: {KEY_RULE}"
 
 
-_KEYS_ALPHABET = re.compile(r"[A-Za-z0-9_.\-\n]*")
+# The keys of a batch joined by newlines, which no key holds.
+_KEYS_ALPHABET = re.compile(f"[{ALPHABET}\n]*")
 
 
 def _all_valid_keys(keys: list[Any]) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from optimus.domain.errors import Conflict, InvalidInput, NotFound, TooLarge, unknown_version
 from optimus.domain.json_values import parsed_value, value_bytes
-from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
+from optimus.domain.names import KEY_RULE, is_valid_key
 from optimus.domain.version import VersionStatus, require_loadable
 from optimus.service_layer.layers import retraction_batch
 from optimus.service_layer.metering import Meter
@@ -84,9 +84,7 @@ def encode_entries(
                 _problem(
                     index,
                     item,
-                    "missing 'key'"
-                    if key is None
-                    else f"key must be 1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]",
+                    "missing 'key'" if key is None else f"key must be {KEY_RULE}",
                 )
             )
             continue
@@ -174,7 +172,7 @@ def retracted_keys(items: object, limits: Limits) -> list[str]:
         )
     keys = [item.get("key") if isinstance(item, dict) else None for item in items]
     problems = [
-        _problem(index, item, f"key must be 1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]")
+        _problem(index, item, f"key must be {KEY_RULE}")
         for index, (item, key) in enumerate(zip(items, keys, strict=True))
         if not is_valid_key(key)
     ]

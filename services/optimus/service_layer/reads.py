@@ -9,7 +9,7 @@ from typing import NamedTuple
 from optimus.domain.access import Principal, Role
 from optimus.domain.errors import InvalidInput
 from optimus.domain.masking import masked
-from optimus.domain.names import MAX_KEY_LENGTH, is_valid_key
+from optimus.domain.names import KEY_RULE, is_valid_key
 from optimus.domain.publications import parse_instant
 from optimus.service_layer.ports import EntryPage, EntryStore, ScanPosition
 from optimus.service_layer.views import (
@@ -52,7 +52,7 @@ class VersionScan:
 def check_key(key: object) -> str:
     if not is_valid_key(key):
         raise InvalidInput(
-            f"key must be 1..{MAX_KEY_LENGTH} characters of [A-Za-z0-9-_.]",
+            f"key must be {KEY_RULE}",
             code="invalid-key",
             key=key,
         )

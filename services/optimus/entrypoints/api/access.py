@@ -13,7 +13,7 @@ from fastapi import Request
 from optimus.domain.access import Principal, Role
 from optimus.domain.errors import forbidden
 from optimus.entrypoints.api.audit_trail import PRINCIPAL, TARGET_DATASET, claimed_user
-from optimus.entrypoints.api.requests import services
+from optimus.entrypoints.api.request_input import services
 
 
 def principal(request: Request) -> Principal | None:

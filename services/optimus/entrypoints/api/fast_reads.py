@@ -28,7 +28,7 @@ from optimus.entrypoints.api.entry_responses import (
 from optimus.entrypoints.api.error_mapping import ErrorMapper, Rendered
 from optimus.entrypoints.api.metrics import ENTRIES_ROUTE, ENTRY_ROUTE, RequestCounts
 from optimus.entrypoints.api.request_ids import REQUEST_ID_HEADER, RequestIdSource
-from optimus.entrypoints.api.requests import keys_to_read, receive_body
+from optimus.entrypoints.api.request_input import keys_to_read, receive_body
 from optimus.service_layer.metering import LATENCY_BOUNDS_S
 from optimus.service_layer.reads import EntryRead, EntryReader
 
@@ -64,7 +64,7 @@ def _last(query: dict[str, list[str]], name: str) -> str | None:
 
 
 def _track(scope: Scope, query: dict[str, list[str]] | None) -> str | None:
-    # As `requests.track_asked`: ?track= if given, else the x-optimus-track header.
+    # As `request_input.track_asked`: ?track= if given, else the x-optimus-track header.
     values = query.get("track") if query else None
     if values:
         return values[-1]

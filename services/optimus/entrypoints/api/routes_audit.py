@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from optimus.domain.access import Role
 from optimus.entrypoints.api.access import require
-from optimus.entrypoints.api.requests import services
+from optimus.entrypoints.api.request_input import services
 from optimus.entrypoints.api.responses import json_response
 
 router = APIRouter(tags=["audit"])

@@ -9,7 +9,7 @@ from optimus.domain.access import Role
 from optimus.domain.policies import parse_eviction_policy
 from optimus.entrypoints.api.access import caller, may, require
 from optimus.entrypoints.api.openapi_errors import error_responses
-from optimus.entrypoints.api.requests import body_schema, model_body, services
+from optimus.entrypoints.api.request_input import body_schema, model_body, services
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN, DatasetBody, DatasetCreated
 from optimus.entrypoints.api.responses import ack, dataset_body, json_response
 from optimus.entrypoints.api.schemas import CreateDatasetRequest

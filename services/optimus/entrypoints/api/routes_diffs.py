@@ -11,7 +11,7 @@ from starlette.responses import Response
 from optimus.domain.access import Role
 from optimus.domain.dataset import is_json
 from optimus.entrypoints.api.access import principal, require_on_version
-from optimus.entrypoints.api.requests import services
+from optimus.entrypoints.api.request_input import services
 from optimus.entrypoints.api.responses import json_response
 from optimus.service_layer.diffs import DiffPage, ListedChange
 

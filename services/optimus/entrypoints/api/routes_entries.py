@@ -9,7 +9,7 @@ from optimus.domain.access import Role
 from optimus.domain.errors import InvalidInput
 from optimus.entrypoints.api.access import require
 from optimus.entrypoints.api.openapi_errors import error_responses
-from optimus.entrypoints.api.requests import (
+from optimus.entrypoints.api.request_input import (
     entries_body,
     required_version_id,
     services,

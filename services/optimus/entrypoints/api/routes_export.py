@@ -9,7 +9,7 @@ from optimus.domain.access import Role
 from optimus.domain.errors import InvalidInput
 from optimus.entrypoints.api.access import principal, require_on_version
 from optimus.entrypoints.api.export_formats import ExportFormat, export_chunks
-from optimus.entrypoints.api.requests import services
+from optimus.entrypoints.api.request_input import services
 
 router = APIRouter(tags=["versions"])
 

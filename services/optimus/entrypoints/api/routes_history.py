@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from optimus.domain.dataset import is_json
 from optimus.entrypoints.api.access import principal
-from optimus.entrypoints.api.requests import services
+from optimus.entrypoints.api.request_input import services
 from optimus.entrypoints.api.responses import json_response
 from optimus.service_layer.history import KeyHistory
 

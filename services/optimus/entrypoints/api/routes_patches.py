@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from optimus.entrypoints.api.requests import json_body, required_version_id, services
+from optimus.entrypoints.api.request_input import json_body, required_version_id, services
 from optimus.entrypoints.api.responses import ack, json_response
 
 router = APIRouter(tags=["entries"])

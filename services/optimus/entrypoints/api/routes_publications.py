@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from optimus.domain.publications import MAX_PUBLICATIONS, format_instant
-from optimus.entrypoints.api.requests import services
+from optimus.entrypoints.api.request_input import services
 from optimus.entrypoints.api.responses import json_response
 
 router = APIRouter(tags=["datasets"])

@@ -9,7 +9,7 @@ from optimus.domain.errors import InvalidInput
 from optimus.domain.pull import MAX_DEPTH, MAX_PULLED_VALUES, MAX_RECURSE, MAX_ROOT_KEYS, MAX_SPECS
 from optimus.entrypoints.api.access import principal
 from optimus.entrypoints.api.entry_responses import version_headers
-from optimus.entrypoints.api.requests import json_body, parse_json, services
+from optimus.entrypoints.api.request_input import json_body, parse_json, services
 from optimus.entrypoints.api.responses import json_response
 from optimus.service_layer.pulls import Pulled, PullReader
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from optimus.entrypoints.api.requests import services
+from optimus.entrypoints.api.request_input import services
 from optimus.entrypoints.api.responses import json_response
 from optimus.service_layer.views import current_view
 

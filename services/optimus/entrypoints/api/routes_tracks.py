@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from optimus.domain.access import Role
 from optimus.entrypoints.api.access import caller, require_on_version
-from optimus.entrypoints.api.requests import body_schema, model_body, services
+from optimus.entrypoints.api.request_input import body_schema, model_body, services
 from optimus.entrypoints.api.responses import ack, json_response, version_body
 from optimus.entrypoints.api.schemas import TransitionRequest
 

@@ -10,7 +10,7 @@ from optimus.domain.errors import InvalidInput
 from optimus.domain.version import Version, VersionStatus
 from optimus.entrypoints.api.access import caller, may, require, require_on_version
 from optimus.entrypoints.api.openapi_errors import error_responses
-from optimus.entrypoints.api.requests import body_schema, model_body, services
+from optimus.entrypoints.api.request_input import body_schema, model_body, services
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN, VersionAck, VersionBody
 from optimus.entrypoints.api.responses import ack, error_body, json_response, version_body
 from optimus.entrypoints.api.schemas import (
