@@ -73,6 +73,22 @@ def _call(method: str, route: str, s: Scene) -> Call:
         ("GET", "/v1/datasets/{dataset}/tables/{table}/entries/{key}/history"): (
             "GET", f"{entries}/k/history", {}
         ),
+        ("POST", "/v1/datasets/{dataset}/tables/{table}/retract"): (
+            "POST", f"/datasets/{s.dataset}/tables/items/retract", {**load, "json": [{"key": "a"}]}
+        ),
+        ("GET", "/v1/datasets/{dataset}/pull"): (
+            "GET", f"/datasets/{s.dataset}/pull",
+            {"params": {"table": "items", "key": "k", "pattern": '["*"]', "version-id": s.saved}},
+        ),
+        ("POST", "/v1/datasets/{dataset}/pull"): (
+            "POST", f"/datasets/{s.dataset}/pull",
+            {"json": {"table": "items", "keys": ["k"], "pattern": ["*"], "version-id": s.saved}},
+        ),
+        ("GET", "/v1/datasets/{dataset}/publications"): (
+            "GET", f"/datasets/{s.dataset}/publications", {}
+        ),
+        ("GET", "/v1/datasets/{dataset}/replicas"): ("GET", f"/datasets/{s.dataset}/replicas", {}),
+        ("GET", "/v1/versions/{version_id}/export"): ("GET", f"/versions/{s.saved}/export", {}),
         ("GET", "/v1/versions"): ("GET", "/versions", {"params": {"dataset": s.dataset}}),
         ("POST", "/v1/versions"): ("POST", "/versions", {"json": {"dataset": s.dataset}}),
         ("GET", "/v1/versions/{version_id}"): ("GET", f"/versions/{s.saved}", {}),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from optimus.domain.access import Principal, Role
-from optimus.domain.errors import forbidden
+from optimus.domain.errors import NotFound, forbidden
 from optimus.entrypoints.api.audit_trail import PRINCIPAL, TARGET_DATASET, claimed_user
 from optimus.entrypoints.api.request_input import services
 
@@ -44,8 +44,15 @@ def may(request: Request, role: Role, dataset: str) -> bool:
     return found is None or found.may(role, dataset)
 
 
-async def require_on_version(request: Request, role: Role, version_id: str) -> str:
-    """Forbidden unless the caller holds `role` on the version's dataset; the dataset's name."""
-    dataset = await services(request).host.dataset_of_version(version_id)
+async def require_on_version(request: Request, role: Role, version_id: str) -> str | None:
+    """Forbidden unless the caller holds `role` on the version's dataset; the dataset's name.
+
+    None for a version that does not exist: there is nothing to protect, and the use
+    case answers (and counts) the 404 as for any caller.
+    """
+    try:
+        dataset = await services(request).host.dataset_of_version(version_id)
+    except NotFound:
+        return None
     require(request, role, dataset)
     return dataset

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from optimus.entrypoints.api.openapi_errors import error_response_objects
 from optimus.entrypoints.api.read_paths import READ_PATHS
 
 
@@ -87,6 +88,29 @@ def _without_validation_errors(schema: dict[str, Any]) -> None:
     schemas.pop("ValidationError", None)
 
 
+def _every_error_described(schema: dict[str, Any]) -> None:
+    """Each /v1 operation lists the errors every route may answer, with the error schema
+    (routes declare their own besides: a version's may be gone, a body too large, …)."""
+    common = error_response_objects(400, 401, 403, 404, 409)
+    for path, path_item in schema["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for status, response in common.items():
+                responses.setdefault(status, response)
+
+
+def _some_body_schema(schema: dict[str, Any]) -> None:
+    """A 2xx JSON body that a route did not model is still a JSON object or array."""
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                body = response.get("content", {}).get("application/json")
+                if status.startswith("2") and body is not None and body.get("schema") == {}:
+                    body["schema"] = {"type": ["object", "array"]}
+
+
 def openapi_document(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(
@@ -98,6 +122,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         for path, operations in READ_PATHS.items():
             schema["paths"].setdefault(path, {}).update(operations)
         _without_validation_errors(schema)
+        _every_error_described(schema)
+        _some_body_schema(schema)
         _with_links(schema)
         _loads_require_version_id(schema)
         app.openapi_schema = schema

@@ -10,6 +10,8 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
 _MEANINGS = {
     400: "Bad input (malformed JSON, a name outside [A-Za-z0-9-_.], a missing field, …)",
+    401: "Authentication is on and the request has no valid token (docs/security.md)",
+    403: "The token's roles do not allow this on the dataset",
     404: "The dataset, table, version or key does not exist",
     409: "The version is not in a state that allows this",
     410: "The version was discarded or evicted: its entries are deleted",

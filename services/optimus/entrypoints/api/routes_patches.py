@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from optimus.domain.access import Role
+from optimus.entrypoints.api.access import require
 from optimus.entrypoints.api.request_input import json_body, required_version_id, services
 from optimus.entrypoints.api.responses import ack, json_response
 
@@ -46,5 +48,6 @@ async def retract_entries(
 ) -> Response:
     chosen = required_version_id(version_id, None)
     items = await json_body(request)
+    require(request, Role.LOADER, dataset)
     retracted = await services(request).loader.retract(dataset, chosen, table, items)
     return json_response(ack("keys retracted", **{"items-retracted": retracted}), 201)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from optimus.domain.access import Role
 from optimus.domain.errors import InvalidInput
 from optimus.domain.pull import MAX_DEPTH, MAX_PULLED_VALUES, MAX_RECURSE, MAX_ROOT_KEYS, MAX_SPECS
-from optimus.entrypoints.api.access import principal
+from optimus.entrypoints.api.access import principal, require
 from optimus.entrypoints.api.entry_responses import version_headers
 from optimus.entrypoints.api.request_input import json_body, parse_json, services
 from optimus.entrypoints.api.responses import json_response
@@ -72,6 +73,7 @@ def _answer(pulled: Pulled) -> Response:
     openapi_extra=_BODY,
 )
 async def pull(dataset: str, request: Request, as_of: str | None = AsOfQuery) -> Response:
+    require(request, Role.READER, dataset)  # a read, sent by POST
     body = await json_body(request)
     if not isinstance(body, dict) or not {"table", "keys", "pattern"} <= body.keys():
         raise InvalidInput('the body must be {"table": …, "keys": […], "pattern": […]}')

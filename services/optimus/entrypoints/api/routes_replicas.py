@@ -13,17 +13,17 @@ router = APIRouter(tags=["datasets"])
 
 
 @router.get(
-    "/datasets/{name}/replicas",
+    "/datasets/{dataset}/replicas",
     summary="The version each live API replica serves, and since when",
     description="One item per live replica: replica (its name), version (the version its "
     "unpinned reads are answered from, or null), since and last-seen (epoch ms). On the "
     "embedded host, the one process. On Dapr, replicas report through the state store "
     "within 0.1 s of a change and every second; one silent for 5 s is left out.",
 )
-async def list_replicas(name: str, request: Request) -> Response:
+async def list_replicas(dataset: str, request: Request) -> Response:
     found = services(request)
-    await current_view(found.host, name)  # 404 for a dataset that does not exist
-    replicas = await found.replicas.of_dataset(name)
+    await current_view(found.host, dataset)  # 404 for a dataset that does not exist
+    replicas = await found.replicas.of_dataset(dataset)
     return json_response(
         [
             {

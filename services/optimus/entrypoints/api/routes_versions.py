@@ -184,7 +184,7 @@ async def publish_version(
 async def discard_version(version_id: str, request: Request) -> Response:
     # A loader may discard the versions it created; any other needs a publisher.
     dataset = await require_on_version(request, Role.LOADER, version_id)
-    if not may(request, Role.PUBLISHER, dataset):
+    if dataset is not None and not may(request, Role.PUBLISHER, dataset):
         version = await services(request).lifecycle.version(version_id)
         if _created_by(version) != caller(request):
             require(request, Role.PUBLISHER, dataset)
