@@ -59,7 +59,7 @@ def compiled(schemas: TableSchemas) -> dict[str, TableValidator]:
     for table, schema in schemas.items():
         try:
             validators[table] = TableValidator.of(schema)
-        except (jsonschema_rs.ValidationError, ValueError) as exc:
+        except (jsonschema_rs.ValidationError, ValueError, TypeError) as exc:
             message = str(exc).split("\n", 1)[0]
             raise InvalidInput(
                 f"the schema of table {table!r} is not a valid JSON Schema (2020-12): {message}",

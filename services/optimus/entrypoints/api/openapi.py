@@ -72,7 +72,7 @@ def _loads_require_version_id(schema: dict[str, Any]) -> None:
     # FastAPI sees version-id as optional, as `routes_entries` also accepts ?version=.
     for path_item in schema["paths"].values():
         for operation in path_item.values():
-            if operation.get("operationId", "").startswith("load_"):
+            if operation.get("operationId", "").startswith(("load_", "retract_")):
                 for parameter in operation.get("parameters", ()):
                     if parameter["name"] == "version-id":
                         parameter["required"] = True
@@ -91,7 +91,7 @@ def _without_validation_errors(schema: dict[str, Any]) -> None:
 def _every_error_described(schema: dict[str, Any]) -> None:
     """Each /v1 operation lists the errors every route may answer, with the error schema
     (routes declare their own besides: a version's may be gone, a body too large, …)."""
-    common = error_response_objects(400, 401, 403, 404, 409)
+    common = error_response_objects(400, 401, 403, 404, 409, 410)
     for path, path_item in schema["paths"].items():
         if not path.startswith("/v1/"):
             continue

@@ -20,9 +20,11 @@ EVERY_DATASET = "*"
 async def read_audit(
     request: Request,
     dataset: str | None = Query(None, description="Only records about this dataset."),
-    since: int | None = Query(None, description="Only records at or after this epoch ms."),
+    since: int | None = Query(
+        None, ge=0, le=2**62, description="Only records at or after this epoch ms."
+    ),
     limit: int = Query(100, ge=1, le=1000),
-    cursor: int = Query(0, ge=0, description="The next-cursor of the previous page."),
+    cursor: int = Query(0, ge=0, le=2**62, description="The next-cursor of the previous page."),
 ) -> Response:
     require(request, Role.ADMIN, dataset or EVERY_DATASET)
     records, next_cursor = await services(request).audit.page(

@@ -25,7 +25,12 @@ router = APIRouter(tags=["versions"])
 async def export_version(
     version_id: str,
     request: Request,
-    export_format: str = Query("jsonl", alias="format", description="jsonl or parquet"),
+    export_format: str = Query(
+        "jsonl",
+        alias="format",
+        description="jsonl or parquet",
+        json_schema_extra={"enum": ["jsonl", "parquet"]},
+    ),
     table: str | None = Query(None, description="Only this table"),
 ) -> StreamingResponse:
     try:

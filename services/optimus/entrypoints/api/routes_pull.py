@@ -11,6 +11,7 @@ from optimus.domain.pull import MAX_DEPTH, MAX_PULLED_VALUES, MAX_RECURSE, MAX_R
 from optimus.entrypoints.api.access import principal, require
 from optimus.entrypoints.api.entry_responses import version_headers
 from optimus.entrypoints.api.request_input import json_body, parse_json, services
+from optimus.entrypoints.api.response_schemas import NAME_PATTERN
 from optimus.entrypoints.api.responses import json_response
 from optimus.service_layer.pulls import Pulled, PullReader
 
@@ -52,6 +53,8 @@ _BODY = {
 AsOfQuery = Query(
     None,
     alias="as-of",
+    min_length=1,
+    json_schema_extra={"format": "date-time"},
     description="An RFC 3339 time: pull from the version that was published then "
     "(404 not-published-then before the first publish, 410 if it is purged).",
 )
@@ -80,6 +83,8 @@ async def pull(dataset: str, request: Request, as_of: str | None = AsOfQuery) ->
     unknown = sorted(body.keys() - _FIELDS)
     if unknown:
         raise InvalidInput(f"unknown fields {unknown}", allowed=sorted(_FIELDS))
+    if not isinstance(body["table"], str):
+        raise InvalidInput("table must be a table name", field="table")
     version_id, track = body.get("version-id"), body.get("track")
     if version_id is not None and not isinstance(version_id, str):
         raise InvalidInput("version-id must be a string")
@@ -104,9 +109,11 @@ async def pull(dataset: str, request: Request, as_of: str | None = AsOfQuery) ->
 async def pull_by_get(
     dataset: str,
     request: Request,
-    table: str = Query(...),
+    table: str = Query(..., json_schema_extra={"pattern": NAME_PATTERN}),
     key: list[str] = Query(..., description="The root keys, repeated."),
-    pattern: str = Query(..., description='The pattern as JSON, e.g. ["name","tags"].'),
+    pattern: str = Query(
+        ..., min_length=1, description='The pattern as JSON, e.g. ["name","tags"].'
+    ),
     version_id: str | None = Query(None, alias="version-id"),
     as_of: str | None = AsOfQuery,
     track: str | None = Query(None, description="candidate: read the staged candidate."),

@@ -145,7 +145,11 @@ async def save_version(version_id: str, request: Request, wait: bool = False) ->
 async def publish_version(
     version_id: str,
     request: Request,
-    wait: str | None = Query(None, description="replicas: return once every replica serves it"),
+    wait: str | None = Query(
+        None,
+        description="replicas: return once every replica serves it",
+        json_schema_extra={"enum": ["replicas"]},
+    ),
 ) -> Response:
     if wait not in (None, "replicas"):
         raise InvalidInput(f"wait must be replicas, not {wait!r}", code="invalid-wait")

@@ -155,6 +155,7 @@ class CreateDatasetRequest(_Body):
     load_timeout_seconds: Any = Field(
         None,
         alias="load-timeout-seconds",
+        json_schema_extra={"type": "integer", "minimum": 1, "maximum": 2_592_000},
         examples=[3600],
         description="A version AWAITING_ENTRIES that gets no new batch for this long becomes "
         "FAILED and its entries are deleted (default: the server's --load-timeout-seconds).",
