@@ -215,7 +215,7 @@ CASES: list[tuple[str, BadRequest, int, str]] = [
         "save with a body that is not an object",
         lambda c, s: c.post(f"/versions/{s['awaiting']}/save", json=["reason"]),
         400,
-        "invalid request",
+        "must be a JSON object",
     ),
     (
         "discard the published version",
