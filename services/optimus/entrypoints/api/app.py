@@ -69,10 +69,12 @@ def create_fastapi(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.errors = ErrorMapper()
-    install_error_handlers(app, app.state.errors)
     install_openapi(app)
     # The host's own routes and error kinds (the Dapr host's actor, events, sidecar errors).
     services.host_routes(app)
+    # After the host's kinds are registered: each is then handled where it is raised (the
+    # catch-all for Exception answers too, but re-raises, and the server drops the connection).
+    install_error_handlers(app, app.state.errors)
     for module in (
         routes_datasets,
         routes_versions,
@@ -121,7 +123,8 @@ def create_app(services: Services) -> ASGIApp:
     Every change and every refusal is in the audit log either way.
     """
     recorder = AuditRecorder(services.audit, SystemClock())
-    app: ASGIApp = with_fast_reads(create_fastapi(services))
+    fastapi = create_fastapi(services)
+    app: ASGIApp = with_fast_reads(fastapi)
     if services.authenticator is not None:
         app = Authenticate(app, services.authenticator, recorder)
-    return services.host_layer(AuditTrail(app, recorder))
+    return services.host_layer(AuditTrail(app, recorder, fastapi.state.errors))
