@@ -57,6 +57,12 @@ def compiled(schemas: TableSchemas) -> dict[str, TableValidator]:
     """A validator per table; InvalidInput naming the table whose schema is not valid."""
     validators = {}
     for table, schema in schemas.items():
+        if not isinstance(schema, dict):  # compiled before the domain checks the shape
+            raise InvalidInput(
+                f"the schema of table {table!r} must be a JSON Schema (an object)",
+                field="schemas",
+                table=table,
+            )
         try:
             validators[table] = TableValidator.of(schema)
         except (jsonschema_rs.ValidationError, ValueError, TypeError) as exc:

@@ -86,10 +86,12 @@ def create_fastapi(services: Services, requests: RequestCounts | None = None) ->
     )
     app.state.services = services
     app.state.errors = ErrorMapper()
-    install_error_handlers(app, app.state.errors)
     install_openapi(app)
     # The host's own routes and error kinds (the Dapr host's actor, events, sidecar errors).
     services.host_routes(app)
+    # After the host's kinds are registered: each is then handled where it is raised (the
+    # catch-all for Exception answers too, but re-raises, and the server drops the connection).
+    install_error_handlers(app, app.state.errors)
     for module in (
         routes_datasets,
         routes_versions,
@@ -180,5 +182,5 @@ def create_app(
     recorder = AuditRecorder(services.audit, SystemClock())
     if services.authenticator is not None:
         app = Authenticate(app, services.authenticator, recorder)
-    app = services.host_layer(AuditTrail(app, recorder))
+    app = services.host_layer(AuditTrail(app, recorder, fastapi.state.errors))
     return traced(app) if tracing else app

@@ -8,6 +8,7 @@ recorded, by the `Authenticate` layer.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from urllib.parse import parse_qs
 
@@ -16,7 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from optimus.adapters.clock import SystemClock
 from optimus.domain.audit import AuditEntry, outcome_of
 from optimus.domain.errors import InvalidInput
+from optimus.entrypoints.api.error_mapping import ErrorMapper, Rendered
 from optimus.service_layer.audit import AuditLog
+
+log = logging.getLogger(__name__)
 
 PRINCIPAL = "optimus.principal"
 # The dataset a route checked the caller's role on (set by `access.require`).
@@ -93,10 +97,21 @@ def followed(scope: Scope) -> bool:
     return scope["method"] != "GET" or not scope["path"].startswith(_DATASETS)
 
 
+async def _send_rendered(send: Send, rendered: Rendered) -> None:
+    headers = [
+        (b"content-type", rendered.content_type.encode()),
+        (b"content-length", b"%d" % len(rendered.body)),
+        *((k.encode(), v.encode()) for k, v in rendered.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": rendered.status, "headers": headers})
+    await send({"type": "http.response.body", "body": rendered.body})
+
+
 class AuditTrail:
-    def __init__(self, app: ASGIApp, recorder: AuditRecorder) -> None:
+    def __init__(self, app: ASGIApp, recorder: AuditRecorder, errors: ErrorMapper) -> None:
         self.app = app
         self._recorder = recorder
+        self._errors = errors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -104,12 +119,24 @@ class AuditTrail:
             await self.app(scope, receive, send)
             return
         changes = scope["method"] != "GET"
+        unrecorded = False
 
         async def send_after_recording(message: Message) -> None:
+            nonlocal unrecorded
+            if unrecorded:  # the answer sent is the audit log's failure, not this one
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
                 if changes or status in _REFUSED:
-                    await self._recorder.record(scope, status)
+                    try:
+                        await self._recorder.record(scope, status)
+                    except Exception as exc:
+                        # The answer may not leave unrecorded: the store's failure is the
+                        # answer, as the host maps it (e.g. 503 store-unavailable), not a 500.
+                        log.warning("audit record of %s not stored: %r", scope["path"], exc)
+                        unrecorded = True
+                        await _send_rendered(send, self._errors.render(exc))
+                        return
             await send(message)
 
         await self.app(scope, receive, send_after_recording)

@@ -23,7 +23,7 @@ _PIN = {
     "in": "query",
     "required": False,
     "description": "Read this version (SAVED or PUBLISHED) instead of the active one.",
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "minLength": 1},  # an empty one is refused
 }
 _TRACK = {
     "name": "track",

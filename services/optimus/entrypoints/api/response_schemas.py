@@ -102,3 +102,80 @@ class EntriesBody(_Body):
     keys_found: int = Field(alias="keys-found")
     keys_missing: int = Field(alias="keys-missing")
     data: dict[str, Any] = Field(description="The values found, by key.")
+
+
+class ChangeCountsBody(_Body):
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+
+
+class DiffSummaryBody(_Body):
+    status: Literal["OK"]
+    version: str
+    against: str
+    tables: dict[str, ChangeCountsBody]
+    total: ChangeCountsBody
+
+
+class ListedChangeBody(_Body):
+    table: str
+    key: str
+    change: Literal["added", "removed", "changed"]
+    old: Any = Field(None, description="The value in `against` (absent when added).")
+    new: Any = Field(None, description="The value in the version (absent when removed).")
+
+
+class DiffPageBody(_Body):
+    status: Literal["OK"]
+    version: str
+    against: str
+    entries: list[ListedChangeBody]
+    cursor: str | None = Field(description="Pass it to get the next page; null on the last.")
+
+
+class KeyInVersionBody(_Body):
+    version: str
+    sequence: int
+    status: Status
+    label: str | None
+    published_at: int | None = Field(alias="published-at")
+    present: bool
+    value: Any = Field(None, description="The key's value in the version (absent if not present).")
+
+
+class KeyHistoryBody(_Body):
+    status: Literal["OK"]
+    dataset: str
+    table: str
+    key: str
+    versions: list[KeyInVersionBody]
+
+
+class AuditRecordBody(_Body):
+    sequence: int
+    at: int = Field(description="Epoch milliseconds.")
+    principal: str
+    action: str = Field(description='The route called, e.g. "POST /v1/versions/{id}/publish".')
+    status: int = Field(description="The HTTP status answered.")
+    outcome: Literal["done", "refused", "conflict", "failed"]
+    request_id: str
+    dataset: str | None
+    version: str | None
+    table: str | None
+    details: dict[str, Any] | None
+    previous_hash: str = Field(alias="previous-hash")
+    hash: str
+
+
+class AuditPageBody(_Body):
+    records: list[AuditRecordBody]
+    next_cursor: int = Field(alias="next-cursor")
+
+
+class ChainCheckBody(_Body):
+    ok: bool
+    records: int
+    first_broken: int | None = Field(alias="first-broken")
+    reason: str | None

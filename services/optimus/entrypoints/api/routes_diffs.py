@@ -11,7 +11,9 @@ from starlette.responses import Response
 from optimus.domain.access import Role
 from optimus.domain.dataset import is_json
 from optimus.entrypoints.api.access import principal, require_on_version
+from optimus.entrypoints.api.openapi_errors import error_responses
 from optimus.entrypoints.api.request_input import services
+from optimus.entrypoints.api.response_schemas import DiffPageBody, DiffSummaryBody
 from optimus.entrypoints.api.responses import json_response
 from optimus.service_layer.diffs import DiffPage, ListedChange
 
@@ -23,6 +25,8 @@ router = APIRouter(tags=["diffs"])
     summary="Counts of added, removed, changed and unchanged keys, per table and in total",
     description="`against` defaults to the dataset's active version. Both versions must be "
     "readable (SAVED or PUBLISHED): 404 for an unknown version, 410 for a purged one.",
+    response_model=DiffSummaryBody,
+    responses=error_responses(400, 404, 409, 410),
 )
 async def diff_summary(version_id: str, request: Request, against: str | None = None) -> Response:
     await require_on_version(request, Role.READER, version_id)
@@ -36,6 +40,8 @@ async def diff_summary(version_id: str, request: Request, against: str | None = 
     description="`change` is added, removed or changed (default: all three); `table` limits "
     "the listing to one table; `limit` is 1..1000 (default 100). Pass the `cursor` of a page "
     "to get the next one; the last page has none.",
+    response_model=DiffPageBody,
+    responses=error_responses(400, 404, 409, 410),
 )
 async def diff_entries(
     version_id: str,

@@ -10,7 +10,9 @@ from starlette.responses import Response
 
 from optimus.domain.dataset import is_json
 from optimus.entrypoints.api.access import principal
+from optimus.entrypoints.api.openapi_errors import error_responses
 from optimus.entrypoints.api.request_input import services
+from optimus.entrypoints.api.response_schemas import KeyHistoryBody
 from optimus.entrypoints.api.responses import json_response
 from optimus.service_layer.history import KeyHistory
 
@@ -22,6 +24,8 @@ router = APIRouter(tags=["entries"])
     summary="The key's value in every retained version, in sequence order",
     description="Each item names the version (id, sequence, status, label, published-at: the "
     "last time it was published, or null) and the key's value in it, or present: false.",
+    response_model=KeyHistoryBody,
+    responses=error_responses(400, 404),
 )
 async def key_history(dataset: str, table: str, key: str, request: Request) -> Response:
     found = services(request)

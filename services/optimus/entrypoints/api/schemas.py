@@ -8,6 +8,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from optimus.domain.bounds import MAX_RETAINED_VERSIONS
 from optimus.domain.dataset import DEFAULT_CONTENT_TYPE, MAX_TABLES
+from optimus.domain.gates import BOUNDS, FRACTIONS
+from optimus.domain.hooks import MAX_HOOKS, MAX_TIMEOUT_MS
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN
 
 # Counts and version numbers in policies are at most this: well within the integers that
@@ -38,6 +40,26 @@ def _integral_numbers_as_ints(policy: Any) -> Any:
 
 
 JsonIntegers = BeforeValidator(_integral_numbers_as_ints)
+
+
+def _integral_bounds(gates: Any) -> Any:
+    """The entry bounds of publish gates as integers (fractions are any number)."""
+    if not isinstance(gates, dict):
+        return gates
+    return {name: _integral(limit) if name in BOUNDS else limit for name, limit in gates.items()}
+
+
+def _integral_timeouts(hooks: Any) -> Any:
+    """Each publish hook's timeout-ms as an integer."""
+    if not isinstance(hooks, list):
+        return hooks
+    return [
+        {**hook, "timeout-ms": _integral(hook["timeout-ms"])}
+        if isinstance(hook, dict) and "timeout-ms" in hook
+        else hook
+        for hook in hooks
+    ]
+
 
 # The domain validates these bodies (one set of rules and messages); the schemas below
 # only describe them, so that a client generated from the document sends valid ones.
@@ -85,6 +107,48 @@ _EVICTION_POLICY = {
         {"type": "null"},
     ]
 }
+_PUBLISH_GATES = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                **{name: {"type": "number", "minimum": 0, "maximum": 1} for name in FRACTIONS},
+                **{name: _COUNT for name in BOUNDS},
+            },
+            "additionalProperties": False,
+            "minProperties": 1,
+        },
+        {"type": "null"},
+    ]
+}
+PublishGatesBody = Annotated[
+    dict[str, Any] | None, BeforeValidator(_integral_bounds), WithJsonSchema(_PUBLISH_GATES)
+]
+_PUBLISH_HOOK = {
+    "type": "object",
+    "properties": {
+        "url": {"type": "string", "pattern": "^https?://"},
+        "app-id": {"type": "string", "minLength": 1},
+        "method": {"type": "string", "minLength": 1},
+        "timeout-ms": {"type": "integer", "minimum": 1, "maximum": MAX_TIMEOUT_MS},
+    },
+    # A url, or (on the Dapr host) an app-id and a method; a url wins when both are given.
+    "anyOf": [{"required": ["url"]}, {"required": ["app-id", "method"]}],
+}
+_PUBLISH_HOOKS = {
+    "oneOf": [
+        {"type": "array", "items": _PUBLISH_HOOK, "maxItems": MAX_HOOKS},
+        {"type": "null"},
+    ]
+}
+# Per table, a JSON Schema: an object (its own validity is checked when it is compiled).
+_TABLE_SCHEMAS = {
+    "oneOf": [{"type": "object", "additionalProperties": {"type": "object"}}, {"type": "null"}]
+}
+TableSchemasBody = Annotated[dict[str, Any] | None, WithJsonSchema(_TABLE_SCHEMAS)]
+PublishHooksBody = Annotated[
+    list[Any] | None, BeforeValidator(_integral_timeouts), WithJsonSchema(_PUBLISH_HOOKS)
+]
 _MEDIA_TYPE = r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[ -~]+)?$"
 
 
@@ -129,7 +193,7 @@ class CreateDatasetRequest(_Body):
         examples=[{"users": ["email", "address.street"]}],
         description="Per table, fields of JSON values that only callers with role unmask see.",
     )
-    publish_gates: dict[str, Any] | None = Field(
+    publish_gates: PublishGatesBody = Field(
         None,
         alias="publish-gates",
         examples=[{"max-removed-fraction": 0.05, "min-entries": 1000}],
@@ -137,13 +201,13 @@ class CreateDatasetRequest(_Body):
         "max-removed-fraction, max-changed-fraction (of the active version's entries, per "
         "table and in total), min-entries, max-entries.",
     )
-    schemas: dict[str, Any] | None = Field(
+    schemas: TableSchemasBody = Field(
         None,
         examples=[{"items": {"type": "object", "required": ["score"]}}],
         description="A JSON Schema (draft 2020-12) per table, for JSON datasets: every entry "
         "loaded into the table is validated; a batch with an invalid entry is refused whole.",
     )
-    publish_hooks: list[Any] | None = Field(
+    publish_hooks: PublishHooksBody = Field(
         None,
         alias="publish-hooks",
         examples=[[{"url": "http://checks.internal/optimus", "timeout-ms": 2000}]],
@@ -174,7 +238,7 @@ class CreateVersionRequest(_Body):
         description="Checked on save: `count` (total entries), `table-counts` "
         "({counts: {table: n}}) or `digest` (the content digest the producer computed).",
     )
-    publish_gates: dict[str, Any] | None = Field(
+    publish_gates: PublishGatesBody = Field(
         None,
         alias="publish-gates",
         examples=[{"max-removed-fraction": 0.05, "min-entries": 1000}],
@@ -182,7 +246,7 @@ class CreateVersionRequest(_Body):
         "max-removed-fraction, max-changed-fraction (of the active version's entries, per "
         "table and in total), min-entries, max-entries.",
     )
-    schemas: dict[str, Any] | None = Field(
+    schemas: TableSchemasBody = Field(
         None,
         examples=[{"items": {"type": "object", "required": ["score"]}}],
         description="Schemas replacing the dataset's for some tables, in this version "

@@ -63,12 +63,17 @@ class DaprAuditStore:
                     log.debug("audit append retried: %s", exc)
                     continue
                 break
-        await self._client.publish_event(
-            pubsub_name=self._names.pubsub,
-            topic_name=AUDIT_TOPIC,
-            data=orjson.dumps(record.as_dict()),
-            data_content_type="application/json",
-        )
+        try:
+            await self._client.publish_event(
+                pubsub_name=self._names.pubsub,
+                topic_name=AUDIT_TOPIC,
+                data=orjson.dumps(record.as_dict()),
+                data_content_type="application/json",
+            )
+        except Exception as exc:  # the record is stored: pub/sub only carries a copy
+            log.warning(
+                "audit record %d not published on %s: %s", record.sequence, AUDIT_TOPIC, exc
+            )
         return record
 
     async def after(self, sequence: int, limit: int) -> list[AuditRecord]:
