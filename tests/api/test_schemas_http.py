@@ -113,3 +113,31 @@ def test_a_schema_with_its_own_definitions_and_references(api: Api, client: http
     )
     assert refused.status_code == 400
     assert refused.json()["problems"][0]["message"].endswith("(at /scores/1)")
+
+
+def test_values_sent_with_any_spacing_are_validated_as_what_they_mean(
+    api: Api, client: httpx.Client
+) -> None:
+    """A body as a person writes it (spaces, big integers) is kept as its exact text, and
+    its values are validated as the JSON they are."""
+    dataset = api.create_dataset(schemas={"items": SCORE})
+    version_id = api.create_version(dataset)
+    path = f"/datasets/{dataset}/tables/items/entries"
+    body = (
+        b'[ {"key": "a", "value": {"score": 12345678901234567890123}},\n'
+        b'  {"key": "b", "value": {"score": -1}} ]'
+    )
+    headers = {"content-type": "application/json"}
+    refused = client.post(path, params={"version-id": version_id}, content=body, headers=headers)
+    assert refused.status_code == 400, refused.text
+    assert [p["key"] for p in refused.json()["problems"]] == ["b"]
+    good = b'[ {"key": "a", "value": {"score": 12345678901234567890123}} ]'
+    assert (
+        client.post(
+            path, params={"version-id": version_id}, content=good, headers=headers
+        ).status_code
+        == 201
+    )
+    api.save(version_id)
+    read = api.get(dataset, "items", "a", version_id)
+    assert read.content == b'{"score": 12345678901234567890123}'

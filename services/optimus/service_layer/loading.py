@@ -95,7 +95,7 @@ def encode_entries(
         if validators and entry_table in validators:
             checked.setdefault(entry_table, ([], []))
             checked[entry_table][0].append(index)
-            checked[entry_table][1].append(value)
+            checked[entry_table][1].append(parsed_value(value))  # what the text means
         if as_json:
             data = value_bytes(value)  # exactly as sent
         elif type(text := parsed_value(value)) is str:

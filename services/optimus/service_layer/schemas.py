@@ -44,8 +44,11 @@ class TableValidator:
 
     def errors(self, values: list[Any]) -> list[tuple[int, str]]:
         """(position in `values`, why) of each value that does not match."""
-        if self.many.is_valid(values):
-            return []
+        try:
+            if self.many.is_valid(values):
+                return []
+        except ValueError:  # text the validator can't take (a lone surrogate): told per value
+            pass
         found = ((i, first_error(self.one, value)) for i, value in enumerate(values))
         return [(i, error) for i, error in found if error is not None]
 
@@ -77,8 +80,11 @@ def compiled(schemas: TableSchemas) -> dict[str, TableValidator]:
 
 def first_error(validator: jsonschema_rs.Draft202012Validator, value: Any) -> str | None:
     """Why `value` is not valid (its first error, with where in the value), or None."""
-    if validator.is_valid(value):
-        return None
+    try:
+        if validator.is_valid(value):
+            return None
+    except ValueError as exc:  # e.g. a string holding a lone surrogate (\\ud800)
+        return f"the value can't be validated: {exc}"
     error = next(iter(validator.iter_errors(value)))
     where = "/".join(str(part) for part in error.instance_path)
     return f"{error.message} (at /{where})" if where else error.message
