@@ -35,6 +35,7 @@ class Scene:
     dataset: str
     saved: str
     open: str
+    patch: str  # an open patch of `saved`
 
 
 Call = tuple[str, str, dict[str, Any]]
@@ -74,7 +75,8 @@ def _call(method: str, route: str, s: Scene) -> Call:
             "GET", f"{entries}/k/history", {}
         ),
         ("POST", "/v1/datasets/{dataset}/tables/{table}/retract"): (
-            "POST", f"/datasets/{s.dataset}/tables/items/retract", {**load, "json": [{"key": "a"}]}
+            "POST", f"/datasets/{s.dataset}/tables/items/retract",
+            {"params": {"version-id": s.patch}, "json": [{"key": "k"}]},
         ),
         ("GET", "/v1/datasets/{dataset}/pull"): (
             "GET", f"/datasets/{s.dataset}/pull",
@@ -117,8 +119,9 @@ def _scene(secured: Secured, creator: str) -> Scene:
         saved = admin.create_version(dataset)
         admin.load(dataset, saved, "items", {"k": 1})
         admin.save(saved)
+        patch = admin.create_version(dataset, base=saved)
     with secured.client(creator) as creator_client:
-        return Scene(dataset, saved, Api(creator_client).create_version(dataset))
+        return Scene(dataset, saved, Api(creator_client).create_version(dataset), patch)
 
 
 def test_the_table_names_every_route_of_the_api(secured: Secured) -> None:

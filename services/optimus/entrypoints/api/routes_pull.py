@@ -9,7 +9,7 @@ from optimus.domain.access import Role
 from optimus.domain.errors import InvalidInput
 from optimus.domain.pull import MAX_DEPTH, MAX_PULLED_VALUES, MAX_RECURSE, MAX_ROOT_KEYS, MAX_SPECS
 from optimus.entrypoints.api.access import principal, require
-from optimus.entrypoints.api.entry_responses import version_headers
+from optimus.entrypoints.api.entry_responses import version_names
 from optimus.entrypoints.api.request_input import json_body, parse_json, services
 from optimus.entrypoints.api.response_schemas import NAME_PATTERN
 from optimus.entrypoints.api.responses import json_response
@@ -66,7 +66,7 @@ def _answer(pulled: Pulled) -> Response:
         {"key": key, "value": value} for key, value in zip(pulled.keys, pulled.results, strict=True)
     ]
     body = {"status": "OK", "version": pulled.version_id, "results": results}
-    return json_response(body, 200, version_headers(pulled.view, pulled.version_id))
+    return json_response(body, 200, version_names(pulled.view, pulled.version_id))
 
 
 @router.post(
