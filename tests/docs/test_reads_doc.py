@@ -45,9 +45,9 @@ def test_the_curl_session_and_the_python_snippet_of_docs_reads(tmp_path: Path) -
             },
             {"key": "nobody", "value": None},
         ]
-        assert '{"title":"Tribble","stock":9}' in lines
+        assert '{"title": "Tribble", "stock": 9}' in lines  # as it was sent
         assert any('"items-retracted":1' in line for line in lines)
-        assert lines[-2].endswith('"stock":999}') and lines[-3].lower().startswith("x-version-id")
+        assert lines[-2].endswith('"stock": 999}') and lines[-3].lower().startswith("x-version-id")
         snippet = _first("python").replace("localhost:8888", address)
         done = subprocess.run(
             [sys.executable, "-c", snippet], cwd=REPO, capture_output=True, text=True, timeout=60
