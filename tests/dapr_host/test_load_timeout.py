@@ -10,9 +10,9 @@ from tests.support.waiting import eventually
 
 
 def test_a_load_abandoned_before_the_app_is_killed_fails_after_its_restart(
-    redis_cluster: DaprCluster,
+    cluster: DaprCluster,
 ) -> None:
-    replica = start_api(redis_cluster)
+    replica = start_api(cluster)
     api = Api(api_client(replica))
     name = api.create_dataset(**{"load-timeout-seconds": 3})
     version_id = api.create_version(name)

@@ -27,10 +27,10 @@ def _listed(api: Api, dataset: str, count: int, version: str | None = None):
 
 
 def test_three_replicas_are_listed_waited_for_and_a_dead_one_drops_out(
-    redis_cluster: DaprCluster,
+    cluster: DaprCluster,
 ) -> None:
     # Polls every 60 s: only events (and wait=replicas) make the others switch fast.
-    replicas = [start_api(redis_cluster, "--refresh-interval-seconds", "60") for _ in range(3)]
+    replicas = [start_api(cluster, "--refresh-interval-seconds", "60") for _ in range(3)]
     apis = [Api(api_client(replica)) for replica in replicas]
     first = apis[0]
     dataset = first.create_dataset()
