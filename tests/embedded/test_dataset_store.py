@@ -93,3 +93,20 @@ async def test_a_dataset_stored_as_one_document_opens_and_moves_to_the_new_layou
         assert "versions" not in orjson.loads(db[b"d\x00ds"])
     finally:
         db.close()
+
+
+async def test_every_dataset_reopens_whatever_the_others_hold(tmp_path: Path) -> None:
+    db, host = _new_host(tmp_path)
+    names = [f"ds{n}" for n in range(5)]
+    for name in names:
+        await host.create(
+            Dataset.create(name, ["t"], eviction_policy=EvictionPolicy(), at=1, by="a")
+        )
+        await _history(host, name, 3)
+    db.close()
+
+    db, reopened = _new_host(tmp_path)
+    try:
+        assert [d.name for d in await reopened.all()] == names
+    finally:
+        db.close()

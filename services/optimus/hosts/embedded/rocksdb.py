@@ -370,7 +370,9 @@ class RocksDatasetStore:
     def _range(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         options = ReadOptions()
         options.set_iterate_upper_bound(prefix[:-1] + bytes([prefix[-1] + 1]))
-        return self._db.items(from_key=prefix, read_opt=options)
+        # A generator, so that `options` (whose upper bound the iterator points into) lives
+        # as long as the iteration: returned bare, it was freed and the scan stopped early.
+        yield from self._db.items(from_key=prefix, read_opt=options)
 
 
 def _version_key(dataset: bytes, version_id: str) -> bytes:
