@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from optimus.client.transport import DEFAULT_BASE_URL
+from optimus.domain.export_layout import COLUMNS as EXPORT_COLUMNS
 from optimus.loader.errors import BadRow, LoadFailed, TooManyBadRows
 from optimus.loader.mapping import ColumnMapping, ValueFormat
 from optimus.loader.plan import (
@@ -21,7 +22,6 @@ from optimus.loader.plan import (
 )
 from optimus.loader.retry import RetryPolicy
 from optimus.loader.sources import Format, expand_sources
-from optimus.service_layer.export import COLUMNS as EXPORT_COLUMNS
 
 if TYPE_CHECKING:
     from optimus.loader.orchestration import LoadResult, LoadStopped

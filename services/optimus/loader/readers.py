@@ -17,12 +17,12 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from optimus.domain.errors import InvalidInput
+from optimus.domain.export_layout import LAYOUT, LAYOUT_KEY
 from optimus.domain.json_values import parse_with_raw_values
 from optimus.loader.errors import BadRow, LoadFailed
 from optimus.loader.mapping import ColumnMapping
 from optimus.loader.plan import BatchLimits
 from optimus.loader.sources import Format, Source
-from optimus.service_layer.export import LAYOUT, LAYOUT_KEY
 
 _NO_VALUE = object()
 

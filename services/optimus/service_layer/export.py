@@ -11,12 +11,6 @@ from optimus.service_layer.reads import MAX_PAGE_SIZE, EntryReader
 from optimus.service_layer.views import DatasetView
 
 BATCH_ENTRIES = 65_536  # entries per batch of an export (a Parquet row group)
-# The layout of an export file, which `optimus load` recognises: these columns, and in
-# Parquet this schema metadata (values are then JSON text for JSON datasets).
-COLUMNS = ("table", "key", "value")
-LAYOUT_KEY = b"optimus.layout"
-LAYOUT = b"export"
-CONTENT_TYPE_KEY = b"optimus.content-type"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from optimus.service_layer.export import COLUMNS, CONTENT_TYPE_KEY, LAYOUT, LAYOUT_KEY, Export
+from optimus.domain.export_layout import COLUMNS, CONTENT_TYPE_KEY, LAYOUT, LAYOUT_KEY
+from optimus.service_layer.export import Export
 
 
 class ExportFormat(StrEnum):
