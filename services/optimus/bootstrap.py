@@ -212,7 +212,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     installers = [callbacks.install] if settings.grpc_app_channel else []
     cached_entries = CachingEntryStore(layered, settings.read_cache_bytes, meter)
     reader = EntryReader(host, cached_entries)
-    diffs = VersionDiffs(host, cached_entries)
+    diffs = VersionDiffs(host, layered)  # cold reads: past the cache of hot entries
     hooks = HttpPublishHooks(dapr_http_port=int(dapr_settings.DAPR_HTTP_PORT))
     return Services(
         host=host,

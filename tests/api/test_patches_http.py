@@ -112,3 +112,31 @@ def test_retractions_need_a_patch_version_and_bad_patches_change_nothing(
     assert _retract(client, name, "nope", patch, ["a"]).status_code == 404
     assert api.save(patch)["counts"] == {"items": 1}
     assert api.get(name, "items", "a", patch).json() == 1
+
+
+def test_a_patch_is_gated_on_what_it_changes_against_the_active_version(
+    api: Api, client: httpx.Client
+) -> None:
+    gates = {"max-changed-fraction": 0.1, "max-added-fraction": 0.1, "max-removed-fraction": 0.1}
+    name = api.create_dataset(**{"publish-gates": gates})
+    full = api.publish_new(name, "items", {f"k{i:02}": i for i in range(20)})
+    small = _patch(client, name, full)
+    api.load(name, small, "items", {"k00": -1, "k01": 1, "new": 0})  # k01 rewritten as it was
+    assert _retract(client, name, "items", small, ["k02"]).status_code == 201
+    saved = api.save(small)
+    assert saved["gates"]["passed"] is True and saved["gates"]["against"] == full
+    api.publish(small)
+    # A sibling patch, judged against the active one: k00 back, k03 and k04 changed (3 of
+    # 20), k02 back (added), "new" gone (removed).
+    sibling = _patch(client, name, full)
+    api.load(name, sibling, "items", {"k03": -3, "k04": -4})
+    saved = api.save(sibling)
+    values = {c["gate"]: c["value"] for c in saved["gates"]["checks"] if c["table"] == "items"}
+    assert values == {
+        "max-changed-fraction": 0.15,
+        "max-added-fraction": 0.05,
+        "max-removed-fraction": 0.05,
+    }
+    assert saved["gates"]["passed"] is False and saved["gates"]["against"] == small
+    refused = client.post(f"/versions/{sibling}/publish")
+    assert refused.status_code == 409 and refused.json()["code"] == "publish-gates-failed"

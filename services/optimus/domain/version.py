@@ -106,6 +106,17 @@ class Version:
             del self.operation_log[KEPT_FIRST_LINES]
 
 
+def patches_apart(new: Version, old: Version) -> list[str] | None:
+    """The patch versions whose own writes and retractions are all that can differ between
+    `new` and `old`: those above the nearest layer the two share (either may be that
+    layer itself). None when they share no layer (every key must then be compared)."""
+    new_chain, old_chain = (new.id, *new.layers), (old.id, *old.layers)
+    shared = next((layer for layer in new_chain if layer in old_chain), None)
+    if shared is None:
+        return None
+    return [*new_chain[: new_chain.index(shared)], *old_chain[: old_chain.index(shared)]]
+
+
 def require_loadable(version_id: str, status: VersionStatus) -> None:
     """Entries are accepted only while a version is AWAITING_ENTRIES."""
     if status is not S.AWAITING_ENTRIES:

@@ -28,8 +28,8 @@ from optimus.domain.diff import (
     count_run,
 )
 from optimus.domain.errors import InvalidInput, NotFound, unknown_version
-from optimus.domain.version import Version, require_readable
-from optimus.service_layer.ports import DatasetHost, EntryStore, Fingerprinted
+from optimus.domain.version import Version, patches_apart, require_readable
+from optimus.service_layer.ports import DatasetHost, EntryStore, Fingerprinted, LayeredEntries
 from optimus.service_layer.reads import masked_values
 from optimus.service_layer.views import DatasetView
 
@@ -124,7 +124,9 @@ def parse_limit(limit: str | None) -> int:
 
 
 class VersionDiffs:
-    def __init__(self, host: DatasetHost, store: EntryStore, chunk_keys: int = CHUNK_KEYS) -> None:
+    def __init__(
+        self, host: DatasetHost, store: LayeredEntries, chunk_keys: int = CHUNK_KEYS
+    ) -> None:
         self._host = host
         self._store = store
         self._chunk_keys = chunk_keys
@@ -154,11 +156,42 @@ class VersionDiffs:
     async def summary_of(self, dataset: Dataset, new: Version, old: Version) -> DiffSummary:
         """Counts of `new` against `old`, both readable versions of `dataset`."""
         summary = DiffSummary(new.id, old.id)
+        patches = patches_apart(new, old)
         for table in dataset.tables:
-            counts = summary.tables[table] = ChangeCounts()
-            async for old_run, new_run in self._runs(dataset.name, old.id, new.id, table, None):
-                counts.add(count_run(old_run, new_run))
+            counts = None
+            if patches is not None:
+                counts = await self._counts_of_patches(dataset.name, patches, old, new, table)
+            if counts is None:
+                counts = ChangeCounts()
+                async for old_run, new_run in self._runs(dataset.name, old.id, new.id, table, None):
+                    counts.add(count_run(old_run, new_run))
+            summary.tables[table] = counts
         return summary
+
+    async def _counts_of_patches(
+        self, dataset: str, patches: Sequence[str], old: Version, new: Version, table: str
+    ) -> ChangeCounts | None:
+        """The counts from the keys `patches` (those between the two versions) wrote or
+        retracted: every other key is the same entry on both sides, so the cost is that of
+        the patches, not of the versions. None if a patch touched too many keys to hold."""
+        if old.counts is None:
+            return None
+        touched: set[str] = set()
+        for patch in patches:
+            own = await self._store.own_keys(dataset, patch, table)
+            if own is None:
+                return None
+            touched |= own
+        keys = sorted(touched)
+        fingerprint = self._store.fingerprint_of
+        sides = []
+        for version in (old, new):
+            values = await self._store.read_many(version.id, table, keys) if keys else []
+            found = zip(keys, values, strict=True)
+            sides.append({key: fingerprint(value) for key, value in found if value is not None})
+        counts = count_run(*sides)
+        counts.unchanged = old.counts.get(table, 0) - counts.removed - counts.changed
+        return counts
 
     async def page(
         self,

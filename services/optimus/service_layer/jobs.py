@@ -20,7 +20,7 @@ from optimus.domain.version import DEAD
 from optimus.service_layer.commands import CompleteSave, FailVersion, RecordPurge
 from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.metering import Meter
-from optimus.service_layer.ports import DatasetHost, EntryStore, WriteFence
+from optimus.service_layer.ports import DatasetHost, LayeredEntries, WriteFence
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def any_version_died(events: Sequence[VersionEvent]) -> bool:
 @dataclass(frozen=True, slots=True)
 class LifecycleJobs:
     host: DatasetHost
-    entries: EntryStore
+    entries: LayeredEntries
     fence: WriteFence
     meter: Meter = field(default_factory=Meter)
 

@@ -142,10 +142,17 @@ class LayeredEntryStore:
                 below.append(index)
         return below
 
-    async def _index(self, patch: str, table: str) -> OwnKeys | object:
+    async def own_keys(self, dataset: str, patch: str, table: str) -> frozenset[str] | None:
+        """The keys of `table` a committed patch itself wrote or retracted; None if too many
+        to hold (then every key must be looked at)."""
+        own = self._indexed.get((patch, table)) or await self._index(patch, table, dataset)
+        return None if not isinstance(own, OwnKeys) else own.written | own.retracted
+
+    async def _index(self, patch: str, table: str, dataset: str | None = None) -> OwnKeys | object:
         """The keys a committed patch wrote into and retracted from `table`, read once
         (a committed version never changes), or _UNINDEXED if too many to hold."""
-        dataset = self._source.views.dataset_of_version(patch) or ""
+        # Named by the caller when this replica's view may not know of the version yet.
+        dataset = dataset or self._source.views.dataset_of_version(patch) or ""
         written: set[str] = set()
         retracted: set[str] = set()
         hidden = retractions_of(table)

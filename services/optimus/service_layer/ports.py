@@ -85,6 +85,14 @@ class EntryStore(Protocol):
         """The committed version's entries of `tables` after `after`, in (table, key) order."""
 
 
+class LayeredEntries(EntryStore, Protocol):
+    """The entry store every reader uses: patch versions read through their layers."""
+
+    async def own_keys(self, dataset: str, patch: str, table: str) -> frozenset[str] | None:
+        """The keys of `table` a committed patch version itself wrote or retracted; None
+        if too many to hold."""
+
+
 class DatasetStore(Protocol):
     """Durable storage of dataset aggregates (the embedded host's metadata)."""
 
