@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -97,14 +98,21 @@ def load_dataset(
 ) -> Loaded:
     """A new version of `n` random-order keys, saved (the count checked) and published."""
     with MemorySampler(server.pid) as memory:
-        saved, load_s, save_s = asyncio.run(_load(server.api_url, dataset, n, label, connections))
-    if saved.status != "SAVED" or saved.entries != n:
-        raise RuntimeError(f"{dataset}: save ended {saved.status} with {saved.entries} of {n}")
+        loaded = load_version(server.api_url, dataset, n, label=label, connections=connections)
     if publish:
         with sdk(server.api_url) as client:
-            client.publish(saved.id)
+            client.publish(loaded.version_id)
+    log(f"{dataset}: peak RSS {memory.peak.get('VmRSS', 0) / 2**20:.0f} MiB")
+    return dataclasses.replace(loaded, peak_rss_bytes=memory.peak.get("VmRSS", 0))
+
+
+def load_version(api_url: str, dataset: str, n: int, *, label: str, connections: int = 4) -> Loaded:
+    """A new version of `n` random-order keys through any host's API, saved (count checked)."""
+    saved, load_s, save_s = asyncio.run(_load(api_url, dataset, n, label, connections))
+    if saved.status != "SAVED" or saved.entries != n:
+        raise RuntimeError(f"{dataset}: save ended {saved.status} with {saved.entries} of {n}")
     log(
         f"{dataset}: {n:,} entries loaded in {load_s:.1f}s ({n / load_s:,.0f}/s), "
-        f"saved in {save_s:.1f}s, peak RSS {memory.peak.get('VmRSS', 0) / 2**20:.0f} MiB"
+        f"saved in {save_s:.1f}s"
     )
-    return Loaded(saved.id, n, load_s, save_s, memory.peak.get("VmRSS", 0))
+    return Loaded(saved.id, n, load_s, save_s, 0)
