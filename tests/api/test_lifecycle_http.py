@@ -129,6 +129,20 @@ def test_large_get_many_answers_every_key(api: Api) -> None:
     assert (body["keys-found"], body["keys-missing"]) == (150, 150)
 
 
+def test_a_version_whose_batches_list_more_keys_than_one_message_holds_saves(
+    api: Api,
+) -> None:
+    """What the save reads of a version's batches (on Dapr, the manifest each batch wrote:
+    its keys) is far more than one message of the sidecar holds (4 MiB by default)."""
+    name = api.create_dataset()
+    version_id = api.create_version(name)
+    long_key = "k" * 1000
+    for batch in range(6):  # each batch lists ~1 MB of keys
+        api.load(name, version_id, "items", {f"{long_key}{batch}{i:03d}": i for i in range(1000)})
+    saved = api.save(version_id)
+    assert saved["status"] == "SAVED" and saved["counts"] == {"items": 6000}
+
+
 def test_versions_are_listed_and_carry_their_operation_log(api: Api, client: httpx.Client) -> None:
     name = api.create_dataset()
     v1 = api.publish_new(name, "items", {"k": 1}, label="first")

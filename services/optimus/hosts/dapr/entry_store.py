@@ -10,6 +10,7 @@ their changes from the manifests alone, without reading a value.
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -34,6 +35,7 @@ CHUNK = 500  # keys per bulk call
 # against such a version counts the key as changed.
 LEGACY_FINGERPRINT = ""
 PARALLELISM = 16  # concurrent reads inside one bulk get (stores without a native bulk get)
+IN_FLIGHT = 16  # concurrent calls reading one key each
 INDEXED_VERSIONS = 4  # versions whose sorted keys are kept for diffs (a diff pages through two)
 
 # Per table of a version: its "<key>" in key order, and (key, value hash) in the same order.
@@ -175,16 +177,29 @@ class DaprEntryStore:
         A key written by several batches has the hash of the latest-numbered one.
         """
         manifests = [state_keys.manifest(version_id, str(n)) for n in range(batches)]
+        found = await self._get_each(manifests)
         written: dict[str, str] = {}
-        for chunk in _chunks(manifests):
-            found = await self._get_many(list(chunk))
-            for name in chunk:
-                if name in found:
-                    manifest = orjson.loads(found[name])
-                    if isinstance(manifest, list):  # written before manifests kept value hashes
-                        manifest = dict.fromkeys(manifest, LEGACY_FINGERPRINT)
-                    written.update(manifest)
+        for name in manifests:
+            if name in found:
+                manifest = orjson.loads(found[name])
+                if isinstance(manifest, list):  # written before manifests kept value hashes
+                    manifest = dict.fromkeys(manifest, LEGACY_FINGERPRINT)
+                written.update(manifest)
         return written
+
+    async def _get_each(self, state_keys: list[str]) -> dict[str, bytes]:
+        """Values read one per call, a few calls in flight: each manifest was sent with its
+        batch, so one fits in a message; many in one bulk answer may not (the sidecar
+        refuses answers over its max body size, 4 MiB by default)."""
+        slots = asyncio.Semaphore(IN_FLIGHT)
+
+        async def one(key: str) -> tuple[str, bytes | None]:
+            async with slots:
+                found = await self._client.get_state(self._store, key)
+            return key, found.data if found.etag else None
+
+        pairs = await asyncio.gather(*(one(key) for key in state_keys))
+        return {key: value for key, value in pairs if value is not None}
 
     async def _get_many(self, state_keys: list[str]) -> dict[str, bytes]:
         found = await self._client.get_bulk_state(self._store, state_keys, parallelism=PARALLELISM)
