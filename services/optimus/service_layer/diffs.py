@@ -156,6 +156,8 @@ class VersionDiffs:
     async def summary_of(self, dataset: Dataset, new: Version, old: Version) -> DiffSummary:
         """Counts of `new` against `old`, both readable versions of `dataset`."""
         summary = DiffSummary(new.id, old.id)
+        # The reads below go through both versions' layers: this replica's view may lag.
+        self._host.views.update(dataset)
         patches = patches_apart(new, old)
         for table in dataset.tables:
             counts = None
