@@ -111,9 +111,11 @@ async def _stream_alone(address: str) -> int:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = optimus_pb2_grpc.OptimusStub(channel)
         request = pb.StreamVersionRequest(dataset=DATASET, table=TABLE)
+        call = stub.StreamVersion(request)
         entries = 0
-        async for chunk in stub.StreamVersion(request):
+        async for chunk in call:
             entries += len(chunk.keys)
+        await call.code()  # the status too, before the channel closes
         return entries
 
 

@@ -24,8 +24,8 @@ from optimus.domain.digest import EntryStats
 _PROGRESS = b"\x00progress"
 _SEALED = b"\x00sealed"
 _SEP = b"\x00"
-# Entries a memory store frees per step of its deletion: well under a millisecond.
-_FREED_PER_STEP = 5_000
+# Entries a memory store frees per step of its deletion: a small fraction of a millisecond.
+_FREED_PER_STEP = 1_000
 
 Lookup = Callable[[str], bytes | None]
 
