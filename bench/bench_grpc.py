@@ -28,6 +28,7 @@ from harness.data import TABLE, key_name
 from harness.datasets import create_dataset, load_dataset, sdk
 from harness.figures import log, median
 from harness.meters import CpuMeter, wait_for_quiet
+from harness.paths import BENCH, BIN
 from harness.processes import Server, free_port, optimus_server
 from harness.raw_http import Connection, http_request, send_requests
 from harness.report import Row, verdict
@@ -123,6 +124,13 @@ async def _rest_download(port: int, keys: int) -> int:
     return entries
 
 
+def _bare_grpc_server() -> Server:
+    """bare_grpc.py: GetMany answered with a constant by grpcio alone (the floor)."""
+    grpc_port, http_port = free_port(), free_port()
+    command = [str(BIN / "python"), str(BENCH / "bare_grpc.py"), str(grpc_port), str(http_port)]
+    return Server("bare-grpc", command, http_port, "/healthcheck")
+
+
 def _measure(server: Server, work: Callable[[], Any]) -> tuple[Any, float, float, float]:
     """(result, wall seconds, server CPU seconds, others' share of the machine in %)."""
     with CpuMeter(server) as meter:
@@ -141,19 +149,26 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
     with sdk(server.api_url) as client:
         create_dataset(client, DATASET)
     load_dataset(server, DATASET, scale.keys, label="grpc")
+    bare = _bare_grpc_server().start()
+    bare_address = f"127.0.0.1:{bare.command[-2]}"
     wait_for_quiet()
     others: list[float] = []
 
-    def cpu_per_call(read: Callable[..., Awaitable[None]], target: Any, key_sets: Any) -> float:
-        _, _, cpu, busy = _measure(server, lambda: asyncio.run(read(target, key_sets, scale.calls)))
+    def cpu_per_call(
+        read: Callable[..., Awaitable[None]], target: Any, key_sets: Any, on: Server = server
+    ) -> float:
+        _, _, cpu, busy = _measure(on, lambda: asyncio.run(read(target, key_sets, scale.calls)))
         others.append(busy)
         return cpu / scale.calls * 1e6
 
-    cpu_us: dict[str, list[float]] = {"grpc": [], "rest": [], "grpc_1": [], "rest_1": []}
+    cpu_us: dict[str, list[float]] = {
+        "grpc": [], "rest": [], "bare_grpc": [], "grpc_1": [], "rest_1": []
+    }  # fmt: skip
     many, one = _key_sets(scale.keys, 100), _key_sets(scale.keys, 1)
     for _ in range(scale.runs):  # alternating, so that both share the machine's noise
         cpu_us["rest"].append(cpu_per_call(_rest_reads, server.port, many))
         cpu_us["grpc"].append(cpu_per_call(_grpc_reads, address, many))
+        cpu_us["bare_grpc"].append(cpu_per_call(_grpc_reads, bare_address, many, bare))
         cpu_us["rest_1"].append(cpu_per_call(_rest_reads, server.port, one))
         cpu_us["grpc_1"].append(cpu_per_call(_grpc_reads, address, one))
     stream_rates, download_rates = [], []
@@ -194,6 +209,12 @@ def rows(results: dict[str, Any]) -> list[Row]:
             f"{cpu['grpc'] / cpu['rest']:.2f}x",
             "below REST",
             verdict(cpu["grpc"] < cpu["rest"]),
+        ),
+        Row(
+            "· floor: bare grpc.aio server, constant GetMany answer",
+            f"{cpu['bare_grpc']:,.0f} us",
+            f"REST get-many {cpu['rest']:,.0f} us",
+            f"{cpu['bare_grpc'] / cpu['rest']:.2f}x",
         ),
         Row(
             "Get 1 key, server CPU per request",

@@ -42,3 +42,13 @@ def test_counts_per_table_and_format() -> None:
     assert stats.digest.startswith(DIGEST_PREFIX)
     assert len(stats.digest) == len(DIGEST_PREFIX) + 64
     assert EntryStats().digest == DIGEST_PREFIX + "0" * 64
+
+
+def test_adding_a_table_s_entries_at_once_digests_like_one_by_one() -> None:
+    keys, values = [f"k{i}" for i in range(50)], [b"v%d" % i for i in range(50)]
+    one_by_one, at_once = EntryStats(), EntryStats()
+    for key, value in zip(keys, values, strict=True):
+        one_by_one.add("t", key, value)
+    at_once.add_many("t", keys[:20], values[:20])
+    at_once.add_many("t", keys[20:], values[20:])
+    assert (at_once.counts, at_once.digest) == (one_by_one.counts, one_by_one.digest)

@@ -33,6 +33,9 @@ from optimus.v1 import optimus_pb2 as pb
 from optimus.v1 import optimus_pb2_grpc
 
 _FAILURES = (grpc.aio.AioRpcError, OptimusClientError)
+# A store is deleted a step at a time with this pause between steps: the event loop
+# then waits in epoll without the GIL, and reader threads run meanwhile.
+_DELETE_PAUSE_S = 0.0005
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,10 @@ class AsyncReplica:
 
     def get(self, table: str, key: str) -> bytes:
         """The stored bytes of `key`; KeyNotFound if the served version has none."""
-        return self.snapshot().get(table, key)
+        served = self._served
+        if served is None:
+            raise no_active_version(self.dataset)
+        return served.get(table, key)
 
     def get_many(self, table: str, keys: Iterable[str]) -> Entries:
         """Many keys, all from one version (named in the answer)."""
@@ -255,6 +261,7 @@ class AsyncReplica:
             try:
                 await self._replace(version_id)
             except Abandoned:
+                await self._drop_pending()
                 continue
             except _FAILURES as exc:
                 self._fail(f"download of {version_id}", exc)
@@ -270,27 +277,23 @@ class AsyncReplica:
 
     async def _replace(self, version_id: str) -> None:
         """Download `version_id` beside the served version, verify it, switch, drop the old."""
-        store = self._pending_store(version_id)
+        store = await self._pending_store(version_id)
         self._downloading = version_id
-        try:
-            version = await self._version(version_id)
-            self._received += await download(
-                self._stub,
-                self.source,
-                self.dataset,
-                version_id,
-                sorted(self._tables),
-                store,
-                chunk_size=self._chunk_size,
-                still_wanted=lambda: self._wanted[1] == version_id,
-            )
-        except Abandoned:
-            self._drop_pending()
-            raise
+        version = await self._version(version_id)
+        self._received += await download(
+            self._stub,
+            self.source,
+            self.dataset,
+            version_id,
+            sorted(self._tables),
+            store,
+            chunk_size=self._chunk_size,
+            still_wanted=lambda: self._wanted[1] == version_id,
+        )
         error = mismatch(store.progress().stats, version, sorted(self._tables), self._every_table)
         if error:
             self._rejected.add(version_id)
-            self._drop_pending()
+            await self._drop_pending()
             self._last_error = error
             return
         store.seal()
@@ -302,17 +305,21 @@ class AsyncReplica:
             self._disk.record_serving(version_id, self._wanted[0])
         if old is not None:
             await asyncio.sleep(self._drop_after)
-            old.store.destroy()
+            await _delete(old.store)
 
-    def _pending_store(self, version_id: str) -> VersionStore:
+    async def _pending_store(self, version_id: str) -> VersionStore:
         """The store a download of `version_id` goes on with (kept across retries)."""
         if self._downloading != version_id or self._pending is None:
-            self._drop_pending()
+            await self._drop_pending()
             self._pending = self._store_for(version_id)
         return self._pending
 
-    def _drop_pending(self) -> None:
-        if self._pending is not None:
-            self._pending.destroy()
-        self._pending = None
-        self._downloading = None
+    async def _drop_pending(self) -> None:
+        pending, self._pending, self._downloading = self._pending, None, None
+        if pending is not None:
+            await _delete(pending)
+
+
+async def _delete(store: VersionStore) -> None:
+    for _ in store.destroy():
+        await asyncio.sleep(_DELETE_PAUSE_S)

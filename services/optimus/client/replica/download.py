@@ -51,8 +51,7 @@ async def download(
             keys, values = list(chunk.keys), list(chunk.values)
             if not keys:
                 continue
-            for key, value in zip(keys, values, strict=True):
-                stats.add(table, key, value)
+            stats.add_many(table, keys, values)
             progress = Progress(table, keys[-1], stats)
             store.write(table, keys, values, progress)
             received += len(keys)

@@ -16,7 +16,7 @@ class ServedVersion:
     with the dataset's content type, e.g. `orjson.loads`).
     """
 
-    __slots__ = ("_store", "revision", "tables", "version_id")
+    __slots__ = ("_lookups", "_store", "revision", "tables", "version_id")
 
     def __init__(
         self, version_id: str, revision: int, store: VersionStore, tables: frozenset[str]
@@ -25,6 +25,7 @@ class ServedVersion:
         self.revision = revision  # the dataset's revision at which it was known active
         self.tables = tables
         self._store = store
+        self._lookups = {table: store.lookup(table) for table in tables}
 
     def at_revision(self, revision: int) -> ServedVersion:
         return ServedVersion(self.version_id, revision, self._store, self.tables)
@@ -34,7 +35,8 @@ class ServedVersion:
         return self._store
 
     def get(self, table: str, key: str) -> bytes:
-        value = self._store.get(table, key)
+        lookup = self._lookups.get(table)
+        value = lookup(key) if lookup is not None else None
         if value is None:
             raise self._miss(table, key)
         return value

@@ -9,7 +9,7 @@ it is only read. One store holds one version.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +24,10 @@ from optimus.domain.digest import EntryStats
 _PROGRESS = b"\x00progress"
 _SEALED = b"\x00sealed"
 _SEP = b"\x00"
+# Entries a memory store frees per step of its deletion: a small fraction of a millisecond.
+_FREED_PER_STEP = 1_000
+
+Lookup = Callable[[str], bytes | None]
 
 
 @dataclass(slots=True)
@@ -54,7 +58,8 @@ class Progress:
 class VersionStore(Protocol):
     """One version's entries (see the module docstring)."""
 
-    def get(self, table: str, key: str) -> bytes | None: ...
+    def lookup(self, table: str) -> Lookup:
+        """`table`'s point read: key -> value or None, with nothing built per call."""
 
     def get_many(self, table: str, keys: Sequence[str]) -> list[bytes | None]: ...
 
@@ -71,8 +76,13 @@ class VersionStore(Protocol):
 
     def close(self) -> None: ...
 
-    def destroy(self) -> None:
-        """Close and delete everything stored."""
+    def destroy(self) -> Iterator[None]:
+        """Close and delete everything stored, in steps: iterate it to the end.
+
+        Between steps the caller lets other threads run: a reader thread waits for
+        the GIL behind whatever this one does, and freeing a million entries at
+        once would hold it for tens of milliseconds.
+        """
 
 
 class MemoryStore:
@@ -83,9 +93,8 @@ class MemoryStore:
         self._progress = Progress()
         self._sealed = False
 
-    def get(self, table: str, key: str) -> bytes | None:
-        entries = self._tables.get(table)
-        return entries.get(key) if entries is not None else None
+    def lookup(self, table: str) -> Lookup:
+        return self._tables.setdefault(table, {}).get  # a read is one C call
 
     def get_many(self, table: str, keys: Sequence[str]) -> list[bytes | None]:
         entries = self._tables.get(table, {})
@@ -108,8 +117,13 @@ class MemoryStore:
     def close(self) -> None:
         return None
 
-    def destroy(self) -> None:
-        self._tables = {}
+    def destroy(self) -> Iterator[None]:
+        tables, self._tables = self._tables, {}
+        for entries in tables.values():
+            while entries:
+                for _ in range(min(_FREED_PER_STEP, len(entries))):
+                    entries.popitem()
+                yield
 
 
 def _options(block_cache_bytes: int) -> Options:
@@ -125,6 +139,10 @@ def _options(block_cache_bytes: int) -> Options:
     options.set_block_based_table_factory(table)
     options.set_optimize_filters_for_hits(True)
     options.set_keep_log_file_num(2)
+    # A download writes faster than one memtable flush at a time keeps up with on a busy
+    # machine; with RocksDB's two memtables the writer then stalls, and so (its write
+    # holding the GIL) do the readers of the served version. Four give the flushes room.
+    options.set_max_write_buffer_number(4)
     return options
 
 
@@ -145,8 +163,13 @@ class RocksStore:
             prefix = self._prefixes[table] = table.encode() + _SEP
         return prefix
 
-    def get(self, table: str, key: str) -> bytes | None:
-        return self._db.get(self._prefix(table) + key.encode())
+    def lookup(self, table: str) -> Lookup:
+        get, prefix = self._db.get, self._prefix(table)
+
+        def read(key: str) -> bytes | None:
+            return get(prefix + key.encode())
+
+        return read
 
     def get_many(self, table: str, keys: Sequence[str]) -> list[bytes | None]:
         prefix = self._prefix(table)
@@ -176,6 +199,7 @@ class RocksStore:
     def close(self) -> None:
         self._db.close()
 
-    def destroy(self) -> None:
+    def destroy(self) -> Iterator[None]:
         self.close()
+        yield
         shutil.rmtree(self.directory, ignore_errors=True)
