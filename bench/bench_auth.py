@@ -44,7 +44,7 @@ MASKED = "masked"  # its table "other" declares a masked field; TABLE declares n
 ISSUER, AUDIENCE = "https://issuer.bench", "optimus"
 
 
-def _api_token(file: Path) -> str:
+def make_api_token(file: Path) -> str:
     grants = (Grant(Role.READER, "*"),)
     now_ms = int(time.time() * 1000)
     tokens, token = TokenFile().created("bench", grants, now_ms=now_ms, expires_at=None)
@@ -52,7 +52,7 @@ def _api_token(file: Path) -> str:
     return token
 
 
-def _jwt(jwks_file: Path) -> str:
+def make_jwt(jwks_file: Path) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True) | {"kid": "k1", "alg": "RS256"}
     jwks_file.write_text(json.dumps({"keys": [public]}))
@@ -100,8 +100,8 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
     log(f"load average at the start: {load_before}")
     _loaded(work, scale.read_keys)
     shutil.copytree(work / "open", work / "secured")
-    api_token = f"Bearer {_api_token(work / 'auth.yaml')}"
-    token = f"Bearer {_jwt(work / 'jwks.json')}"
+    api_token = f"Bearer {make_api_token(work / 'auth.yaml')}"
+    token = f"Bearer {make_jwt(work / 'jwks.json')}"
     open_server = optimus_server(work / "open").start()
     secured = optimus_server(work / "secured")
     secured.command += [

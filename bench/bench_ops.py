@@ -50,7 +50,7 @@ EXPORT_ROUNDS = 3
 READ_BUFFER = 4 << 20
 
 
-class _Sink(BaseHTTPRequestHandler):
+class OtlpSink(BaseHTTPRequestHandler):
     """Takes OTLP exports and throws them away."""
 
     def do_POST(self) -> None:
@@ -239,7 +239,7 @@ def export_speed(
 def measure(scale: Scale, work: Path) -> dict[str, Any]:
     load_before = os.getloadavg()
     log(f"load average at the start: {load_before}")
-    sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), OtlpSink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     try:
         servers, version = _servers(work, scale, f"http://127.0.0.1:{sink.server_address[1]}")
