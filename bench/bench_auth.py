@@ -3,8 +3,9 @@
 Targets (issue 14): each at >= 0.9 of the requests/s without auth; masking costs
 nothing for a table that declares none. Two servers serve copies of one data dir,
 one open and one with --auth-file and OIDC. Rounds alternate (open, API token, JWT,
-masking elsewhere, open, …) so that they share the machine's noise; medians are
-quoted, with the server's CPU per request, the steadier figure on a shared machine.
+masking elsewhere, open, …; each round starting at the next) so that they share the
+machine's noise; medians are quoted, with the server's CPU per request, the steadier
+figure on a shared machine.
 "masking elsewhere": the same reads with the API token of a dataset whose *other*
 table declares masked fields, beside the API token's reads of a dataset with none.
 
@@ -131,8 +132,11 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
     for kind in kinds:
         single(kind, 2)
     runs: dict[str, list[WrkResult]] = {kind: [] for kind in kinds}
+    names = list(kinds)
     for number in range(1, scale.runs + 1):
-        for kind in kinds:
+        # Each round starts at the next kind: none always runs first, or last.
+        shift = (number - 1) % len(names)
+        for kind in names[shift:] + names[:shift]:
             wait_for_quiet()
             runs[kind].append(single(kind, scale.wrk_seconds))
         rates = ", ".join(

@@ -5,11 +5,12 @@ Targets (issue 18):
 - with tracing on, sampled at 1%: >= 0.9 of the requests/s without it;
 - export of a 1M-entry version to Parquet: >= 300k entries/s.
 
-One version is loaded once and copied to three embedded servers: metrics off
-(`--no-count-requests`), metrics on (the default), metrics on and tracing at 1%
-(OTLP to a sink on loopback). wrk rounds alternate between them (off, on, traced,
-off, …) so that they share the machine's noise; medians are quoted, with the
-server's CPU per request, the steadier figure on a shared machine.
+One version is loaded once and copied to four embedded servers: metrics off
+(`--no-count-requests`), the same again (the control: what the machine's noise
+alone gives as a ratio), metrics on (the default), metrics on and tracing at 1%
+(OTLP to a sink on loopback). wrk rounds alternate between them, each round starting
+at the next server, so that they share the machine's noise; medians are quoted, with
+the server's CPU per request, the steadier figure on a shared machine.
 
 Export: `GET /v1/versions/{id}/export` as `optimus export` reads it, the body read
 with a 4 MiB buffer and thrown away; beside it the same export in-process (no HTTP,
@@ -138,6 +139,8 @@ def _servers(work: Path, scale: Scale, sink_url: str) -> tuple[dict[str, Server]
     }
     kinds: dict[str, tuple[list[str], dict[str, str]]] = {
         "metrics_off": (["--no-count-requests"], {}),
+        # The same as metrics_off: the two differ only by the machine's noise (the control).
+        "metrics_off_again": (["--no-count-requests"], {}),
         "metrics_on": ([], {}),
         "tracing_1pct": ([], tracing),
     }
@@ -163,10 +166,13 @@ def read_overheads(scale: Scale, servers: dict[str, Server]) -> dict[str, Any]:
     for server in servers.values():
         single(server, 2)
     runs: dict[str, list[WrkResult]] = {name: [] for name in servers}
+    names = list(servers)
     for number in range(1, scale.runs + 1):
-        for name, server in servers.items():
+        # Each round starts at the next server: no server always runs first, or last.
+        shift = (number - 1) % len(names)
+        for name in names[shift:] + names[:shift]:
             wait_for_quiet()
-            runs[name].append(single(server, scale.wrk_seconds))
+            runs[name].append(single(servers[name], scale.wrk_seconds))
         rates = ", ".join(
             f"{n} {r[-1].rps:,.0f}/s {r[-1].server_cpu_us:.0f} µs" for n, r in runs.items()
         )
@@ -194,6 +200,7 @@ def read_overheads(scale: Scale, servers: dict[str, Server]) -> dict[str, Any]:
         "wrk": f"-t2 -c32 -d{scale.wrk_seconds:g}s, {scale.runs} rounds, medians",
         **figures,
         "metrics_on_vs_off": ratio("metrics_on", "metrics_off"),
+        "control_off_vs_off": ratio("metrics_off_again", "metrics_off"),
         # Tracing beside the same server without it: metrics on both.
         "tracing_1pct_vs_untraced": ratio("tracing_1pct", "metrics_on"),
     }
@@ -313,6 +320,14 @@ def rows(results: dict[str, Any]) -> list[Row]:
     table = [
         _read_row(
             reads, "metrics_on", "metrics_off", "metrics_on_vs_off", "GET 1 key, metrics on", 0.95
+        ),
+        _read_row(
+            reads,
+            "metrics_off_again",
+            "metrics_off",
+            "control_off_vs_off",
+            "control: GET 1 key, metrics off again",
+            0.95,
         ),
         _read_row(
             reads,
