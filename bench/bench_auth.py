@@ -1,9 +1,13 @@
 """Single-key GET with an API token and with a JWT, beside the same reads without auth.
 
-Target (issue 14): each at >= 0.9 of the requests/s without auth. Two servers
-serve copies of one data dir, one open and one with --auth-file and OIDC; runs
-alternate between them (open, API token, JWT, open, …) so that they share the
-machine's noise; the median of the runs is quoted.
+Targets (issue 14): each at >= 0.9 of the requests/s without auth; masking costs
+nothing for a table that declares none. Two servers serve copies of one data dir,
+one open and one with --auth-file and OIDC. Rounds alternate (open, API token, JWT,
+masking elsewhere, open, …; each round starting at the next) so that they share the
+machine's noise; medians are quoted, with the server's CPU per request, the steadier
+figure on a shared machine.
+"masking elsewhere": the same reads with the API token of a dataset whose *other*
+table declares masked fields, beside the API token's reads of a dataset with none.
 
     .venv/bin/python bench/bench_auth.py [--quick]
 """
@@ -11,6 +15,7 @@ machine's noise; the median of the runs is quoted.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -18,35 +23,29 @@ from typing import Any
 
 import httpx
 import jwt
-from common import (
-    BENCH,
-    TABLE,
-    Api,
-    Server,
-    key_name,
-    load_dataset,
-    log,
-    optimus_server,
-    quiet_rounds,
-    run_wrk,
-    stop_all,
-    summarize,
-    temp_dir,
-    wait_for_quiet,
-)
 from cryptography.hazmat.primitives.asymmetric import rsa
+from harness.cli import run_benchmark
+from harness.data import TABLE, key_name
+from harness.datasets import create_dataset, load_dataset, sdk
+from harness.figures import log, median, quiet_rounds
+from harness.meters import wait_for_quiet
+from harness.paths import BENCH
+from harness.processes import Server, optimus_server
+from harness.report import Row, verdict
+from harness.wrk import WrkResult, run_wrk, summarize
 from jwt.algorithms import RSAAlgorithm
-from scale import Scale, parse_scale
+from scale import FULL, QUICK, Scale
 
 from optimus.adapters.auth.token_file import TokenFile
 from optimus.domain.access import Grant, Role
 
 RANDOM_KEY = BENCH / "lua" / "random_key_auth.lua"
 DATASET = "reads"
+MASKED = "masked"  # its table "other" declares a masked field; TABLE declares none
 ISSUER, AUDIENCE = "https://issuer.bench", "optimus"
 
 
-def _api_token(file: Path) -> str:
+def make_api_token(file: Path) -> str:
     grants = (Grant(Role.READER, "*"),)
     now_ms = int(time.time() * 1000)
     tokens, token = TokenFile().created("bench", grants, now_ms=now_ms, expires_at=None)
@@ -54,7 +53,7 @@ def _api_token(file: Path) -> str:
     return token
 
 
-def _jwt(jwks_file: Path) -> str:
+def make_jwt(jwks_file: Path) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True) | {"kid": "k1", "alg": "RS256"}
     jwks_file.write_text(json.dumps({"keys": [public]}))
@@ -70,94 +69,145 @@ def _jwt(jwks_file: Path) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
 
 
-def _check(server: Server, authorization: str) -> None:
-    url = f"{server.url}/v1/datasets/{DATASET}/tables/{TABLE}/entries/{key_name(0)}"
+def _loaded(work: Path, keys: int) -> None:
+    """work/open: both datasets, loaded and published."""
+    loader = optimus_server(work / "open").start()
+    with sdk(loader.api_url) as client:
+        create_dataset(client, DATASET)
+    created = httpx.post(
+        f"{loader.api_url}/datasets",
+        json={
+            "name": MASKED,
+            "tables": [TABLE, "other"],
+            "content-type": "application/json",
+            "masking": {"other": ["secret"]},
+        },
+    )
+    created.raise_for_status()
+    for dataset in (DATASET, MASKED):
+        load_dataset(loader, dataset, keys, label=dataset)
+    loader.stop()
+
+
+def _check(server: Server, dataset: str, authorization: str) -> None:
+    url = f"{server.url}/v1/datasets/{dataset}/tables/{TABLE}/entries/{key_name(0)}"
     reply = httpx.get(url, headers={"authorization": authorization} if authorization else {})
     if reply.status_code != 200:
         raise RuntimeError(f"{server.name}: GET -> {reply.status_code} {reply.text[:200]}")
 
 
-def run(scale: Scale, open_server: Server, secured: Server, api_token: str, token: str) -> dict:
-    prefix = f"/v1/datasets/{DATASET}/tables/{TABLE}/entries/"
+def measure(scale: Scale, work: Path) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    log(f"load average at the start: {load_before}")
+    _loaded(work, scale.read_keys)
+    shutil.copytree(work / "open", work / "secured")
+    api_token = f"Bearer {make_api_token(work / 'auth.yaml')}"
+    token = f"Bearer {make_jwt(work / 'jwks.json')}"
+    open_server = optimus_server(work / "open").start()
+    secured = optimus_server(work / "secured")
+    secured.command += [
+        "--auth-file", str(work / "auth.yaml"),
+        "--oidc-issuer", ISSUER,
+        "--oidc-audience", AUDIENCE,
+        "--oidc-jwks", str(work / "jwks.json"),
+    ]  # fmt: skip
+    secured.name = "optimus-auth"
+    secured.start()
     kinds = {
-        "no_auth": (open_server, ""),
-        "api_token": (secured, f"Bearer {api_token}"),
-        "jwt": (secured, f"Bearer {token}"),
+        "no_auth": (open_server, DATASET, ""),
+        "api_token": (secured, DATASET, api_token),
+        "jwt": (secured, DATASET, token),
+        "masking_elsewhere": (secured, MASKED, api_token),
     }
-    for server, authorization in kinds.values():
-        _check(server, authorization)
+    for server, dataset, authorization in kinds.values():
+        _check(server, dataset, authorization)
 
-    def single(kind: str, seconds: float) -> Any:
-        server, authorization = kinds[kind]
+    def single(kind: str, seconds: float) -> WrkResult:
+        server, dataset, authorization = kinds[kind]
+        prefix = f"/v1/datasets/{dataset}/tables/{TABLE}/entries/"
         args = [prefix, str(scale.read_keys), authorization]
-        return run_wrk(server, "/", RANDOM_KEY, args, duration_s=seconds)
+        return run_wrk(server.url, RANDOM_KEY, args, duration_s=seconds, server=server)
 
     log("auth reads: warming up")
     for kind in kinds:
-        single(kind, 1)
-    runs: dict[str, list[Any]] = {kind: [] for kind in kinds}
+        single(kind, 2)
+    runs: dict[str, list[WrkResult]] = {kind: [] for kind in kinds}
+    names = list(kinds)
     for number in range(1, scale.runs + 1):
-        for kind in kinds:
+        # Each round starts at the next kind: none always runs first, or last.
+        shift = (number - 1) % len(names)
+        for kind in names[shift:] + names[:shift]:
             wait_for_quiet()
             runs[kind].append(single(kind, scale.wrk_seconds))
-        rates = ", ".join(f"{kind} {runs[kind][-1].rps:,.0f}/s" for kind in kinds)
-        log(f"auth reads run {number}: {rates}")
+        rates = ", ".join(
+            f"{kind} {r[-1].rps:,.0f}/s {r[-1].server_cpu_us:.0f} µs" for kind, r in runs.items()
+        )
+        log(f"auth reads round {number}: {rates}")
     by_round = zip(*runs.values(), strict=True)
     rounds = quiet_rounds([max(r.others_cpu_pct for r in round_runs) for round_runs in by_round])
-    figures = {kind: summarize(runs[kind], rounds) for kind in kinds}
-    base = figures["no_auth"]["rps"]
+    figures = {kind: summarize(kind_runs, rounds) for kind, kind_runs in runs.items()}
+
+    def ratio(a: str, b: str) -> dict[str, Any]:
+        return {
+            "rps": round(figures[a]["rps"] / figures[b]["rps"], 3),
+            "rps_by_round": [round(runs[a][i].rps / runs[b][i].rps, 3) for i in rounds],
+            # Each round's pair shares that moment's noise: the median of their ratios.
+            "rps_median_of_rounds": round(
+                median([runs[a][i].rps / runs[b][i].rps for i in rounds]), 3
+            ),
+            "cpu_per_request": round(
+                figures[b]["server_cpu_us_per_request"] / figures[a]["server_cpu_us_per_request"],
+                3,
+            ),
+        }
+
+    log(f"load average at the end: {os.getloadavg()}")
     return {
+        "load_average": {"start": load_before, "end": os.getloadavg()},
         "dataset_keys": scale.read_keys,
-        "wrk": f"-t2 -c32 -d{scale.wrk_seconds:g}s, {scale.runs} runs, medians",
+        "wrk": f"-t2 -c32 -d{scale.wrk_seconds:g}s, {scale.runs} rounds, medians",
         **figures,
         "ratios": {
-            "api_token_rps_vs_no_auth": round(figures["api_token"]["rps"] / base, 3),
-            "jwt_rps_vs_no_auth": round(figures["jwt"]["rps"] / base, 3),
-            "api_token_by_round": [
-                round(runs["api_token"][i].rps / runs["no_auth"][i].rps, 3) for i in rounds
-            ],
-            "jwt_by_round": [round(runs["jwt"][i].rps / runs["no_auth"][i].rps, 3) for i in rounds],
+            "api_token_vs_no_auth": ratio("api_token", "no_auth"),
+            "jwt_vs_no_auth": ratio("jwt", "no_auth"),
+            "masking_elsewhere_vs_none": ratio("masking_elsewhere", "api_token"),
         },
     }
 
 
-def main() -> None:
-    scale, args = parse_scale(__doc__ or "")
-    try:
-        with temp_dir("bench-auth-") as work:
-            loader = optimus_server(work / "open").start()
-            api = Api(loader)
-            api.create_dataset(DATASET)
-            load_dataset(loader, api, DATASET, scale.read_keys, label="reads")
-            api.close()
-            loader.stop()
-            shutil.copytree(work / "open", work / "secured")
-            api_token = _api_token(work / "auth.yaml")
-            token = _jwt(work / "jwks.json")
-            open_server = optimus_server(work / "open").start()
-            secured = optimus_server(work / "secured")
-            secured.command += [
-                "--auth-file", str(work / "auth.yaml"),
-                "--oidc-issuer", ISSUER,
-                "--oidc-audience", AUDIENCE,
-                "--oidc-jwks", str(work / "jwks.json"),
-            ]  # fmt: skip
-            secured.name = "optimus-auth"
-            secured.start()
-            results = run(scale, open_server, secured, api_token, token)
-    finally:
-        stop_all()
-    results = {"auth_reads": results}
-    print(json.dumps(results["auth_reads"]["ratios"], indent=2))
-    for kind in ("no_auth", "api_token", "jwt"):
-        figures = results["auth_reads"][kind]
-        rps, p99, cpu = (figures[f] for f in ("rps", "p99_ms", "server_cpu_us_per_request"))
-        print(f"{kind:10} {rps:>10,.0f} req/s  p99 {p99:.2f} ms  {cpu:.0f} µs CPU/request")
-    out = BENCH / "results" / f"{args.name or f'auth-{scale.name}'}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"scale": scale.name, **results}, indent=2) + "\n")
-    print(f"results: {out}")
+# (what, kind, its baseline, ratio, target)
+_ROWS = [
+    ("GET 1 key, API token", "api_token", "no_auth", "api_token_vs_no_auth", 0.9),
+    ("GET 1 key, JWT", "jwt", "no_auth", "jwt_vs_no_auth", 0.9),
+    (
+        "GET 1 key, API token, masking on another table",
+        "masking_elsewhere",
+        "api_token",
+        "masking_elsewhere_vs_none",
+        0.95,
+    ),
+]
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    table = []
+    for what, kind, base_kind, key, target in _ROWS:
+        figures, base, ratio = results[kind], results[base_kind], results["ratios"][key]
+        by_round = ratio["rps_by_round"]
+        table.append(
+            Row(
+                what,
+                f"{figures['rps']:,.0f} req/s, {figures['server_cpu_us_per_request']:.1f} µs CPU",
+                f"{base_kind} {base['rps']:,.0f} req/s, {base['server_cpu_us_per_request']:.1f} µs",
+                f"{ratio['rps']:.3f} (rounds {min(by_round):.2f}-{max(by_round):.2f}, "
+                f"median {ratio['rps_median_of_rounds']:.3f}; "
+                f"CPU {ratio['cpu_per_request']:.3f})",
+                f">= {target}",
+                verdict(ratio["rps"] >= target, figures["errors"] + base["errors"]),
+            )
+        )
+    return table
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark("auth", __doc__ or "", (FULL, QUICK), measure, rows)

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from optimus.entrypoints.cli import cli
+from optimus.service_layer.export import BATCH_ENTRIES
 from tests.support.api import Api, unique
 
 ENTRIES = {
@@ -91,3 +92,27 @@ def test_bad_export_requests_are_refused_with_a_json_error(api: Api, client: htt
     assert client.get(f"/versions/{unique('v')}/export").status_code == 404
     unsaved = api.create_version(name)
     assert client.get(f"/versions/{unsaved}/export").status_code == 409
+
+
+def test_a_parquet_export_is_written_in_row_groups_of_at_most_65536_entries_of_one_table(
+    api: Api, client: httpx.Client
+) -> None:
+    # Row groups are the unit a reader of the file reads (and the server writes) at once:
+    # bounded, so that neither side holds a whole version, and one table each.
+    name = api.create_dataset(tables=("items", "users"))
+    version = api.create_version(name)
+    keys = [f"k{i:06d}" for i in range(BATCH_ENTRIES + 1)]
+    for start in range(0, len(keys), 10_000):
+        api.load(name, version, "items", {key: 1 for key in keys[start : start + 10_000]})
+    api.load(name, version, "users", {"u1": 2})
+    api.save(version)
+    response = client.get(f"/versions/{version}/export", params={"format": "parquet"}, timeout=120)
+    assert response.status_code == 200
+    file = pq.ParquetFile(io.BytesIO(response.content))
+    groups = [file.read_row_group(i, columns=["table", "key"]) for i in range(file.num_row_groups)]
+    assert [(g.num_rows, set(g.column("table").to_pylist())) for g in groups] == [
+        (BATCH_ENTRIES, {"items"}),
+        (1, {"items"}),
+        (1, {"users"}),
+    ]
+    assert [key for g in groups for key in g.column("key").to_pylist()] == [*keys, "u1"]

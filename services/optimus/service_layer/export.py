@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -11,6 +12,9 @@ from optimus.service_layer.reads import MAX_PAGE_SIZE, EntryReader
 from optimus.service_layer.views import DatasetView
 
 BATCH_ENTRIES = 65_536  # entries per batch of an export (a Parquet row group)
+# Pages the scan reads ahead while the batch before is encoded: the store's reads (a
+# worker thread, or the network) overlap the format's work instead of waiting for it.
+READ_AHEAD_PAGES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,21 +45,49 @@ class VersionExport:
         name = await self._host.dataset_of_version(version_id)
         scan = await self._reader.scan(name, version_id, table, None, MAX_PAGE_SIZE, reader=reader)
         tables = (table,) if table is not None else tuple(sorted(scan.view.tables))
-        return Export(scan.view, version_id, tables, _batches(scan.pages))
+        pages = _read_ahead(scan.pages, READ_AHEAD_PAGES)
+        return Export(scan.view, version_id, tables, _batches(pages))
+
+
+async def _read_ahead(pages: AsyncIterator[EntryPage], depth: int) -> AsyncIterator[EntryPage]:
+    """`pages`, read by a task of their own up to `depth` pages ahead of the consumer."""
+    queue: asyncio.Queue[EntryPage | Exception | None] = asyncio.Queue(depth)
+
+    async def read() -> None:
+        try:
+            async for page in pages:
+                await queue.put(page)
+        except Exception as exc:  # raised where the consumer reads, not lost in the task
+            await queue.put(exc)
+        else:
+            await queue.put(None)
+
+    reading = asyncio.create_task(read())
+    try:
+        while (page := await queue.get()) is not None:
+            if isinstance(page, Exception):
+                raise page
+            yield page
+    finally:  # the export finished, failed, or its client went away: stop reading
+        reading.cancel()
 
 
 async def _batches(pages: AsyncIterator[EntryPage]) -> AsyncIterator[EntryPage]:
-    """Pages joined up to BATCH_ENTRIES of one table: the formats turn whole columns
-    into bytes (a Parquet row group), not one entry at a time."""
+    """Pages joined into batches of BATCH_ENTRIES of one table (a table's last one may be
+    smaller): the formats turn whole columns into bytes (a Parquet row group), not one
+    entry at a time."""
     keys: list[str] = []
     values: list[bytes] = []
     table: str | None = None
     async for page in pages:
-        if table is not None and (page.table != table or len(keys) >= BATCH_ENTRIES):
+        if page.table != table and keys:
             yield EntryPage(table, keys, values)
             keys, values = [], []
         table = page.table
         keys.extend(page.keys)
         values.extend(page.values)
+        while len(keys) >= BATCH_ENTRIES:
+            yield EntryPage(table, keys[:BATCH_ENTRIES], values[:BATCH_ENTRIES])
+            del keys[:BATCH_ENTRIES], values[:BATCH_ENTRIES]
     if table is not None and keys:
         yield EntryPage(table, keys, values)

@@ -123,7 +123,7 @@ class EventListener(Protocol):
 class TokenVerifier(Protocol):
     """Who an `Authorization` header names; Unauthenticated if no valid token does."""
 
-    def principal(self, authorization: str | None) -> Principal: ...
+    def principal(self, authorization: str | bytes | None) -> Principal: ...
 
 
 class PublishHookCaller(Protocol):

@@ -47,21 +47,26 @@ class Authenticator:
         self._tokens = TokenFile()
         self._file_stamp: tuple[int, int, int] | None = None
         self._next_file_check = 0.0
-        self._verdicts: dict[str, tuple[Principal, float]] = {}
+        self._verdicts: dict[str | bytes | None, tuple[Principal, float]] = {}
         if token_file is not None:
             self._reload_if_changed(time.monotonic())
 
-    def principal(self, authorization: str | None) -> Principal:
-        """The principal of an `Authorization: Bearer …` header value; Unauthenticated if none."""
+    def principal(self, authorization: str | bytes | None) -> Principal:
+        """The principal of an `Authorization: Bearer …` header value; Unauthenticated if none.
+
+        The header is looked up as it came (raw bytes from HTTP, text from gRPC): a steady
+        caller's request is answered from the cache before anything is decoded or parsed.
+        """
         now = time.monotonic()
         if now >= self._next_file_check and self._path is not None:
             self._reload_if_changed(now)
-        if not authorization:
-            raise Unauthenticated("this request needs an Authorization: Bearer <token> header")
         cached = self._verdicts.get(authorization)
         if cached is not None and cached[1] > now:
             return cached[0]
-        scheme, _, token = authorization.partition(" ")
+        if not authorization:
+            raise Unauthenticated("this request needs an Authorization: Bearer <token> header")
+        text = authorization if isinstance(authorization, str) else authorization.decode("latin-1")
+        scheme, _, token = text.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
         principal, expires_at_ms = self._verify(token.strip())

@@ -30,17 +30,17 @@ class Authenticate:
         self._recorder = recorder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # On every read: kept flat, the header found by one scan, the verdict from a cache.
-        path: str = scope.get("path", "")
-        if path.startswith(_API) and scope["type"] == "http":
+        # On every read: kept flat, the header found by one scan and kept as raw bytes,
+        # the verdict and the role's answer each from a cache.
+        if scope["type"] == "http" and (path := scope["path"]).startswith(_API):
             authorization = None
             for name, value in scope["headers"]:
                 if name == b"authorization":
-                    authorization = value.decode("latin-1")
+                    authorization = value
                     break
             try:
                 principal = self._authenticator.principal(authorization)
-                if scope["method"] == "GET" and path.startswith(_DATASETS):
+                if path.startswith(_DATASETS) and scope["method"] == "GET":
                     dataset = path[_DATASETS_LENGTH:].partition("/")[0]
                     if not principal.may(Role.READER, dataset):
                         raise forbidden(principal.name, Role.READER, dataset)

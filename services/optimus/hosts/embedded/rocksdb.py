@@ -59,7 +59,6 @@ _SEP = b"\x00"
 _THREADED_READ_KEYS = 50
 _READ_CHUNK_KEYS = 100
 _READ_THREADS = 2
-_SCAN_CHUNK = 10_000  # entries read per step of a scan, off the event loop
 BLOCK_CACHE_BYTES = 64 << 20  # the default: room for the 5M-key server under 200 MB
 
 
