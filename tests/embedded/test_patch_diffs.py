@@ -12,6 +12,7 @@ import pytest
 
 from optimus.adapters.clock import SystemClock
 from optimus.adapters.publish_hooks import HttpPublishHooks
+from optimus.domain.diff import Fingerprints
 from optimus.domain.policies import EvictionPolicy
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
 from optimus.hosts.embedded.host import EmbeddedHost
@@ -20,7 +21,7 @@ from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.jobs import LifecycleJobs
 from optimus.service_layer.layers import LayeredEntryStore, retraction_batch
 from optimus.service_layer.lifecycle import VersionLifecycle
-from optimus.service_layer.ports import Batch, EntryPage, Fingerprinted
+from optimus.service_layer.ports import Batch, EntryPage
 from optimus.service_layer.views import ReadViews
 
 Entries = dict[str, bytes]
@@ -43,9 +44,9 @@ class CountingStore:
 
     async def fingerprints(
         self, dataset: str, version_id: str, table: str, after: str | None, limit: int
-    ) -> Sequence[Fingerprinted]:
+    ) -> Fingerprints:
         found = await self._store.fingerprints(dataset, version_id, table, after, limit)
-        self.keys += len(found)
+        self.keys += len(found.keys)
         return found
 
     async def read_many(self, version_id: str, table: str, keys: Sequence[str]) -> list:

@@ -1,15 +1,18 @@
 """What one version adds, removes and changes against another, key by key.
 
 Both sides are compared in runs of keys known to be complete on both sides
-(see `service_layer/diffs.py`): inside a run, set operations on dicts do the
-work at C speed, so a diff costs little more than reading the keys.
+(see `service_layer/diffs.py`): inside a run, one dict of the old side's
+fingerprints answers every key of the new side, at C speed, so a diff costs
+little more than reading the keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import compress, filterfalse, repeat
+from operator import eq, is_
 from typing import Any
 
 
@@ -45,6 +48,26 @@ class ChangeCounts:
         }
 
 
+@dataclass(slots=True)
+class Fingerprints:
+    """Keys of one table of a version in key order, and a fingerprint of each one's value
+    (equal fingerprints: equal values), as two parallel lists."""
+
+    keys: list[str] = field(default_factory=list)
+    prints: list[bytes | str] = field(default_factory=list)
+
+    def extend(self, more: Fingerprints) -> None:
+        self.keys += more.keys
+        self.prints += more.prints
+
+    def take_through(self, bound: str | None) -> Fingerprints:
+        """The keys up to `bound` (all of them if None), taken out of these."""
+        end = len(self.keys) if bound is None else bisect_right(self.keys, bound)
+        taken = Fingerprints(self.keys[:end], self.prints[:end])
+        del self.keys[:end], self.prints[:end]
+        return taken
+
+
 @dataclass(frozen=True, slots=True)
 class RunChanges:
     """The changes within one run of keys; keys in key order."""
@@ -62,23 +85,36 @@ class RunChanges:
         }[change]
 
 
-def compare_run(old: Mapping[str, object], new: Mapping[str, object]) -> RunChanges:
-    """Keys of `new` absent from `old` are added, and so on; fingerprints equal = unchanged."""
-    both = old.keys() & new.keys()
-    changed = sorted(key for key in both if old[key] != new[key])
-    return RunChanges(
-        added=sorted(new.keys() - both),
-        removed=sorted(old.keys() - both),
-        changed=changed,
-        unchanged=len(both) - len(changed),
-    )
+# A run holds millions of keys: the comparisons below are loops in C (map, dict, list
+# methods), with no Python code per key.
 
 
-def count_run(old: Mapping[str, object], new: Mapping[str, object]) -> ChangeCounts:
+def _old_prints_of_new_keys(old: Fingerprints, new: Fingerprints) -> list[bytes | str | None]:
+    """For each key of `new`, the fingerprint `old` has for it (None: `old` lacks the key)."""
+    return list(map(dict(zip(old.keys, old.prints, strict=True)).get, new.keys))
+
+
+def compare_run(old: Fingerprints, new: Fingerprints) -> RunChanges:
+    """The keys of `new` absent from `old` are added, and so on; fingerprints equal: unchanged."""
+    found = _old_prints_of_new_keys(old, new)
+    added = list(compress(new.keys, map(is_, found, repeat(None))))
+    changed = [
+        key
+        for key, was, now in zip(new.keys, found, new.prints, strict=True)
+        if was is not None and was != now
+    ]
+    unchanged = sum(map(eq, found, new.prints))
+    removed = list(filterfalse(set(new.keys).__contains__, old.keys))
+    return RunChanges(added, removed, changed, unchanged)
+
+
+def count_run(old: Fingerprints, new: Fingerprints) -> ChangeCounts:
     """The counts of `compare_run`, without listing the keys (what a summary needs)."""
-    both = old.keys() & new.keys()
-    changed = sum(1 for key in both if old[key] != new[key])
-    return ChangeCounts(len(new) - len(both), len(old) - len(both), changed, len(both) - changed)
+    found = _old_prints_of_new_keys(old, new)
+    added = found.count(None)
+    unchanged = sum(map(eq, found, new.prints))
+    both = len(new.keys) - added
+    return ChangeCounts(added, len(old.keys) - both, both - unchanged, unchanged)
 
 
 @dataclass(slots=True)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from bisect import bisect_right
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 
 import orjson
 
@@ -24,19 +22,19 @@ from optimus.domain.diff import (
     Change,
     ChangeCounts,
     DiffSummary,
+    Fingerprints,
     compare_run,
     count_run,
 )
 from optimus.domain.errors import InvalidInput, NotFound, unknown_version
 from optimus.domain.version import Version, patches_apart, require_readable
-from optimus.service_layer.ports import DatasetHost, EntryStore, Fingerprinted, LayeredEntries
+from optimus.service_layer.ports import DatasetHost, EntryStore, LayeredEntries
 from optimus.service_layer.reads import masked_values
 from optimus.service_layer.views import DatasetView
 
 CHUNK_KEYS = 10_000
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
-_KEY = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +66,7 @@ class _Side:
         self._dataset = dataset
         self._version_id = version_id
         self._table = table
-        self.pending: Sequence[Fingerprinted] = []
+        self.pending = Fingerprints()
         self.last: str | None = None
         self.done = False
 
@@ -76,17 +74,10 @@ class _Side:
         chunk = await self._store.fingerprints(
             self._dataset, self._version_id, self._table, self.last or after, self._chunk_keys
         )
-        self.done = len(chunk) < self._chunk_keys
-        if chunk:
-            self.last = chunk[-1][0]
-            self.pending = [*self.pending, *chunk] if self.pending else chunk
-
-    def take_through(self, bound: str | None) -> dict[str, object]:
-        """The pending keys up to `bound` (all of them if None), removed from pending."""
-        end = len(self.pending) if bound is None else bisect_right(self.pending, bound, key=_KEY)
-        taken = dict(self.pending[:end])
-        self.pending = self.pending[end:]
-        return taken
+        self.done = len(chunk.keys) < self._chunk_keys
+        if chunk.keys:
+            self.last = chunk.keys[-1]
+            self.pending.extend(chunk)
 
 
 def encode_cursor(table: str, key: str) -> str:
@@ -133,8 +124,8 @@ class VersionDiffs:
 
     async def _runs(
         self, dataset: str, old_id: str, new_id: str, table: str, after: str | None
-    ) -> AsyncIterator[tuple[dict[str, object], dict[str, object]]]:
-        """One table's (old, new) {key: fingerprint} in runs of ascending keys, each run
+    ) -> AsyncIterator[tuple[Fingerprints, Fingerprints]]:
+        """One table's (old, new) fingerprints in runs of ascending keys, each run
         complete on both sides, from strictly after `after`."""
         old = _Side(self._store, dataset, old_id, table, self._chunk_keys)
         new = _Side(self._store, dataset, new_id, table, self._chunk_keys)
@@ -145,8 +136,8 @@ class VersionDiffs:
             # Keys up to the smallest last key of a side not yet done are complete on both sides.
             open_lasts = [side.last for side in (old, new) if not side.done]
             bound = min(open_lasts) if open_lasts else None  # type: ignore[type-var]
-            yield old.take_through(bound), new.take_through(bound)
-            if old.done and new.done and not old.pending and not new.pending:
+            yield old.pending.take_through(bound), new.pending.take_through(bound)
+            if old.done and new.done and not old.pending.keys and not new.pending.keys:
                 return
 
     async def summary(self, version_id: str, against: str | None = None) -> DiffSummary:
@@ -189,8 +180,12 @@ class VersionDiffs:
         sides = []
         for version in (old, new):
             values = await self._store.read_many(version.id, table, keys) if keys else []
-            found = zip(keys, values, strict=True)
-            sides.append({key: fingerprint(value) for key, value in found if value is not None})
+            side = Fingerprints()
+            for key, value in zip(keys, values, strict=True):
+                if value is not None:
+                    side.keys.append(key)
+                    side.prints.append(fingerprint(value))
+            sides.append(side)
         counts = count_run(*sides)
         counts.unchanged = old.counts.get(table, 0) - counts.removed - counts.changed
         return counts

@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from optimus.domain.diff import Fingerprints
 from optimus.domain.digest import EntryStats, stats_from
-from optimus.service_layer.ports import Batch, EntryPage, EntryStore, Fingerprinted, ScanPosition
+from optimus.service_layer.ports import Batch, EntryPage, EntryStore, ScanPosition
 from optimus.service_layer.views import ViewSource
 
 _RETRACTED = "!"
@@ -192,14 +193,15 @@ class LayeredEntryStore:
 
     async def fingerprints(
         self, dataset: str, version_id: str, table: str, after: str | None, limit: int
-    ) -> Sequence[Fingerprinted]:
+    ) -> Fingerprints:
         if not self._layers_of(version_id):
             return await self._inner.fingerprints(dataset, version_id, table, after, limit)
         # A patch: its merged entries, fingerprinted as the store fingerprints stored values.
-        found: list[Fingerprinted] = []
+        found = Fingerprints()
         async for key, value in self._merged(dataset, version_id, table, after):
-            found.append((key, self._inner.fingerprint_of(value)))
-            if len(found) == limit:
+            found.keys.append(key)
+            found.prints.append(self._inner.fingerprint_of(value))
+            if len(found.keys) == limit:
                 break
         return found
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from optimus.domain.access import Principal
 from optimus.domain.dataset import Dataset
+from optimus.domain.diff import Fingerprints
 from optimus.domain.digest import EntryStats
 from optimus.domain.events import VersionEvent
 from optimus.domain.hooks import HookAnswer, PublishHook
@@ -18,9 +19,6 @@ from optimus.service_layer.views import ReadViews
 
 # (table, key, stored value bytes)
 Entry = tuple[str, str, bytes]
-# (key, fingerprint of its value): equal fingerprints mean equal values (a host
-# chooses its kind: the value itself, or a hash recorded when it was written).
-Fingerprinted = tuple[str, bytes | str]
 
 
 @dataclass(slots=True)
@@ -61,9 +59,10 @@ class EntryStore(Protocol):
 
     async def fingerprints(
         self, dataset: str, version_id: str, table: str, after: str | None, limit: int
-    ) -> Sequence[Fingerprinted]:
+    ) -> Fingerprints:
         """Up to `limit` keys of a committed version's table, in key order, strictly after
-        `after`, each with a fingerprint of its value (what a diff compares)."""
+        `after`, each with a fingerprint of its value (what a diff compares). A host
+        chooses the kind: the value itself, or a hash recorded when it was written."""
 
     def fingerprint_of(self, value: bytes) -> bytes | str:
         """The fingerprint `fingerprints` gives a stored value."""

@@ -53,8 +53,21 @@ def read_route(path: str) -> list[str] | None:
     return None
 
 
-def _query(query: bytes) -> dict[str, list[str]]:
-    return parse_qs(query.decode("latin-1"), keep_blank_values=True) if query else {}
+def parse_query(query: bytes) -> dict[str, list[str]]:
+    """The query string as `parse_qs(keep_blank_values=True)` gives it."""
+    if not query:
+        return {}
+    text = query.decode("latin-1")
+    if "%" in text or "+" in text:  # escapes: the stdlib decodes them
+        return parse_qs(text, keep_blank_values=True)
+    # Without escapes (a read's ?track=, ?version-id=) a split gives the same for a third
+    # of the cost: parse_qs alone is a few percent of a single-key read's CPU.
+    params: dict[str, list[str]] = {}
+    for pair in text.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            params.setdefault(name, []).append(value)
+    return params
 
 
 def _last(query: dict[str, list[str]], name: str) -> str | None:
@@ -123,7 +136,7 @@ class FastEntryReads:
         query = scope["query_string"]
         try:
             if query:
-                params = _query(query)
+                params = parse_query(query)
                 version_id, as_of = _last(params, "version-id"), _last(params, "as-of")
             else:
                 params = None
@@ -159,7 +172,7 @@ class FastEntryReads:
         started = perf_counter()
         try:
             body = await receive_body(receive, _content_length(scope), self._max_request_bytes)
-            query = _query(scope["query_string"])
+            query = parse_query(scope["query_string"])
             keys = keys_to_read(body, query.get("key"))
             version_id, as_of = _last(query, "version-id"), _last(query, "as-of")
             reader = scope.get(PRINCIPAL)

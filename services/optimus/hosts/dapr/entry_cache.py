@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 
+from optimus.domain.diff import Fingerprints
 from optimus.domain.digest import EntryStats
 from optimus.service_layer.metering import Meter
-from optimus.service_layer.ports import Batch, EntryPage, EntryStore, Fingerprinted, ScanPosition
+from optimus.service_layer.ports import Batch, EntryPage, EntryStore, ScanPosition
 
 _MISSING = b""  # stands for a key known to be absent (stored values are never empty)
 _OVERHEAD = 100  # bytes per cached entry beyond its key and value: tuple, node, ints
@@ -68,7 +69,7 @@ class CachingEntryStore:
 
     async def fingerprints(
         self, dataset: str, version_id: str, table: str, after: str | None, limit: int
-    ) -> Sequence[Fingerprinted]:
+    ) -> Fingerprints:
         return await self._inner.fingerprints(dataset, version_id, table, after, limit)
 
     def fingerprint_of(self, value: bytes) -> bytes | str:

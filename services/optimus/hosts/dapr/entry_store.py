@@ -22,12 +22,13 @@ from dapr.aio.clients import DaprClient
 from dapr.clients.grpc._request import TransactionalStateOperation, TransactionOperationType
 from opentelemetry import trace
 
+from optimus.domain.diff import Fingerprints
 from optimus.domain.digest import EntryStats
 from optimus.hosts.dapr import state_keys
 from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.hosts.dapr.components import DaprNames
 from optimus.hosts.dapr.envelope import unwrap
-from optimus.service_layer.ports import Batch, EntryPage, Fingerprinted, ScanPosition
+from optimus.service_layer.ports import Batch, EntryPage, ScanPosition
 
 _tracer = trace.get_tracer(__name__)
 CHUNK = 500  # keys per bulk call
@@ -37,9 +38,6 @@ LEGACY_FINGERPRINT = ""
 PARALLELISM = 16  # concurrent reads inside one bulk get (stores without a native bulk get)
 IN_FLIGHT = 16  # concurrent calls reading one key each
 INDEXED_VERSIONS = 4  # versions whose sorted keys are kept for diffs (a diff pages through two)
-
-# Per table of a version: its "<key>" in key order, and (key, value hash) in the same order.
-TableIndex = tuple[list[str], list[Fingerprinted]]
 
 
 def fingerprint(value: bytes) -> str:
@@ -65,7 +63,7 @@ class DaprEntryStore:
         self._actors = actors
         self._store = names.entries_store
         # Committed versions never change: their sorted key indexes can't go stale.
-        self._indexes: OrderedDict[str, dict[str, TableIndex]] = OrderedDict()
+        self._indexes: OrderedDict[str, dict[str, Fingerprints]] = OrderedDict()
 
     async def write(self, batch: Batch) -> None:
         if batch.number is None:
@@ -99,22 +97,25 @@ class DaprEntryStore:
 
     async def fingerprints(
         self, dataset: str, version_id: str, table: str, after: str | None, limit: int
-    ) -> list[Fingerprinted]:
-        keys, pairs = (await self._index(dataset, version_id)).get(table, ([], []))
-        start = 0 if after is None else bisect_right(keys, after)
-        return pairs[start : start + limit]
+    ) -> Fingerprints:
+        index = (await self._index(dataset, version_id)).get(table, Fingerprints())
+        start = 0 if after is None else bisect_right(index.keys, after)
+        end = start + limit
+        return Fingerprints(index.keys[start:end], index.prints[start:end])
 
-    async def _index(self, dataset: str, version_id: str) -> dict[str, TableIndex]:
+    async def _index(self, dataset: str, version_id: str) -> dict[str, Fingerprints]:
+        """Per table of a version: its keys in key order, and their value hashes."""
         index = self._indexes.get(version_id)
         if index is None:
             written = await self._manifests(
                 version_id, await self._batch_count(dataset, version_id)
             )
-            by_table: dict[str, list[Fingerprinted]] = {}
+            index = {}
             for name, hashed in sorted(written.items()):
                 table, _, key = name.partition("/")
-                by_table.setdefault(table, []).append((key, hashed))
-            index = {t: ([key for key, _ in pairs], pairs) for t, pairs in by_table.items()}
+                prints = index.setdefault(table, Fingerprints())
+                prints.keys.append(key)
+                prints.prints.append(hashed)
             self._indexes[version_id] = index
             while len(self._indexes) > INDEXED_VERSIONS:
                 self._indexes.popitem(last=False)

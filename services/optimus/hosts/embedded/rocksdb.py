@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 
 import orjson
@@ -43,11 +44,12 @@ from optimus.adapters.codec import (
     version_to_dict,
 )
 from optimus.domain.dataset import Dataset
+from optimus.domain.diff import Fingerprints
 from optimus.domain.digest import EntryStats
 from optimus.domain.errors import Unavailable
 from optimus.service_layer.commands import Outcome
 from optimus.service_layer.metering import Meter
-from optimus.service_layer.ports import Batch, EntryPage, Fingerprinted, ScanPosition
+from optimus.service_layer.ports import Batch, EntryPage, ScanPosition
 
 _DATASET = b"d\x00"
 _ENTRY = b"e\x00"
@@ -59,6 +61,8 @@ _SEP = b"\x00"
 _THREADED_READ_KEYS = 50
 _READ_CHUNK_KEYS = 100
 _READ_THREADS = 2
+_SCAN_READAHEAD_BYTES = 2 << 20
+_VALUE = itemgetter(1)
 BLOCK_CACHE_BYTES = 64 << 20  # the default: room for the 5M-key server under 200 MB
 
 
@@ -164,6 +168,16 @@ def _compaction() -> CompactOptions:
     return options
 
 
+def _sequential(upper_bound: bytes) -> ReadOptions:
+    """Options of a scan of a whole range: read ahead, and keep the range out of the cache
+    (a version read once would push out the blocks point reads need)."""
+    options = ReadOptions()
+    options.set_iterate_upper_bound(upper_bound)
+    options.fill_cache(False)
+    options.set_readahead_size(_SCAN_READAHEAD_BYTES)
+    return options
+
+
 def _version_range(version_id: str) -> tuple[bytes, bytes]:
     start = _ENTRY + version_id.encode() + _SEP
     return start, start[:-1] + b"\x01"
@@ -228,7 +242,7 @@ class RocksEntryStore:
 
     async def fingerprints(
         self, dataset: str, version_id: str, table: str, after: str | None, limit: int
-    ) -> list[Fingerprinted]:
+    ) -> Fingerprints:
         return await asyncio.to_thread(self._scan_table, version_id, table, after, limit)
 
     def fingerprint_of(self, value: bytes) -> bytes:
@@ -266,10 +280,7 @@ class RocksEntryStore:
         self, prefix: bytes, start: bytes, size: int
     ) -> tuple[list[str], list[bytes], bytes | None]:
         """Up to `size` entries from `start` under `prefix`, and where the next page starts."""
-        options = ReadOptions()
-        options.set_iterate_upper_bound(prefix[:-1] + b"\x01")
-        # A whole version read once would push the entries point reads need out of the cache.
-        options.fill_cache(False)
+        options = _sequential(prefix[:-1] + b"\x01")
         skip = len(prefix)
         keys: list[str] = []
         values: list[bytes] = []
@@ -288,9 +299,7 @@ class RocksEntryStore:
         with _writing():
             self._db.flush()
             self._db.compact_range(start, end, _compaction())
-        options = ReadOptions()
-        options.set_iterate_upper_bound(end)
-        options.fill_cache(False)
+        options = _sequential(end)
         stats = EntryStats()
         skip = len(start)
         for raw_key, value in self._db.items(from_key=start, read_opt=options):
@@ -300,17 +309,17 @@ class RocksEntryStore:
 
     def _scan_table(
         self, version_id: str, table: str, after: str | None, limit: int
-    ) -> list[Fingerprinted]:
+    ) -> Fingerprints:
         # The value is its own fingerprint: comparing bytes is cheaper than hashing them.
         prefix = _ENTRY + f"{version_id}\0{table}\0".encode()
-        options = ReadOptions()
-        options.set_iterate_upper_bound(prefix[:-1] + b"\x01")
-        options.fill_cache(False)
+        options = _sequential(prefix[:-1] + b"\x01")
         # Keys hold no NUL, so the first key after `after` is at or beyond after + NUL.
         start = prefix if after is None else prefix + after.encode() + _SEP
         skip = len(prefix)
-        items = self._db.items(from_key=start, read_opt=options)
-        return [(raw_key[skip:].decode(), value) for raw_key, value in islice(items, limit)]
+        items = list(islice(self._db.items(from_key=start, read_opt=options), limit))
+        return Fingerprints(
+            [raw_key[skip:].decode() for raw_key, _ in items], [*map(_VALUE, items)]
+        )
 
     def _delete_range(self, version_id: str) -> None:
         start, end = _version_range(version_id)
