@@ -26,6 +26,7 @@ from typing import Any
 import bare_asgi
 from bench_auth import AUDIENCE, ISSUER, make_api_token, make_jwt
 from bench_ops import OtlpSink
+from opentelemetry import trace
 
 from optimus.adapters.auth.authenticator import Authenticator
 from optimus.adapters.auth.jwt_tokens import JwtVerifier, OidcSettings
@@ -153,6 +154,7 @@ async def main(requests: int) -> None:
                 figures[name].append(await _per_request_us(app, scopes))
         services.close()
         secured_services.close()
+    trace.get_tracer_provider().shutdown()  # type: ignore[attr-defined]  # flushed to the sink
     sink.shutdown()
     bare = statistics.median(figures["bare ASGI"])
     default = statistics.median(figures["fast path (request metrics on, the default)"])
