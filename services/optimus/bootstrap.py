@@ -27,6 +27,7 @@ from optimus.hosts.embedded.rocksdb import (
 )
 from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.diffs import VersionDiffs
+from optimus.service_layer.excision import VersionExcision
 from optimus.service_layer.export import VersionExport
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.layers import LayeredEntryStore
@@ -143,6 +144,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         diffs=diffs,
         export=VersionExport(host, reader),
         replicas=ReplicaReadiness(ThisProcess(tracker, clock)),
+        excision=VersionExcision(host, layered),
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         close=close,
@@ -233,6 +235,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         diffs=diffs,
         export=VersionExport(host, reader),  # the read cache lets a scan pass through
         replicas=ReplicaReadiness(registry),
+        excision=VersionExcision(host, cached_entries),
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         host_routes=dapr_routes(background, feed),
