@@ -192,7 +192,10 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     layered = LayeredEntryStore(entries, host)
     fence = DaprWriteFence(actors)
     jobs = DaprJobs(LifecycleJobs(host, layered, fence, meter), clock, settings.gc_grace_ms)
-    refresher = ViewRefresher(host, client, names, settings.refresh_interval_s, meter)
+    cached_entries = CachingEntryStore(layered, settings.read_cache_bytes, meter)
+    refresher = ViewRefresher(
+        host, client, names, settings.refresh_interval_s, meter, forget=cached_entries.forget
+    )
     feed = EventFeed()
     background = DaprBackground(
         actor_services=ActorServices(
@@ -212,7 +215,6 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     # With a gRPC app channel, the sidecar delivers events over gRPC (grpc_callbacks.py).
     callbacks = VersionEventCallbacks(names, refresher, feed)
     installers = [callbacks.install] if settings.grpc_app_channel else []
-    cached_entries = CachingEntryStore(layered, settings.read_cache_bytes, meter)
     reader = EntryReader(host, cached_entries)
     diffs = VersionDiffs(host, cached_entries)
     hooks = HttpPublishHooks(dapr_http_port=int(dapr_settings.DAPR_HTTP_PORT))
