@@ -239,8 +239,8 @@ def test_refusals_change_nothing(excising: Excising) -> None:
         before = api.version(version_id)
         good = {"table": "users", "keys": ["alice"], "reason": "why"}
         bad = [
-            ({**good, "table": "nope"}, 400, "unknown-table"),
-            ({**good, "table": None}, 400, "unknown-table"),
+            ({**good, "table": "nope"}, 404, "not-found"),
+            ({**good, "table": None}, 400, "invalid-input"),
             ({**good, "keys": []}, 400, "no-keys"),
             ({**good, "keys": "alice"}, 400, "no-keys"),
             ({**good, "keys": [f"k{n}" for n in range(1001)]}, 400, "too-many-keys"),

@@ -4,7 +4,7 @@ import pytest
 
 from optimus.adapters.codec import dataset_from_dict, dataset_to_dict
 from optimus.domain.digest import stats_of
-from optimus.domain.errors import Conflict, InvalidInput
+from optimus.domain.errors import Conflict, InvalidInput, NotFound
 from optimus.domain.events import EventType
 from optimus.domain.excision import key_hash
 from optimus.service_layer.views import DatasetView
@@ -58,13 +58,13 @@ def test_it_is_refused_while_a_version_is_saving_or_if_the_versions_changed() ->
 
 
 @pytest.mark.parametrize(
-    ("table", "reason", "code"),
-    [("nope", "why", "unknown-table"), ("items", "", "reason-required")],
+    ("table", "reason", "error", "code"),
+    [("nope", "why", NotFound, "not-found"), ("items", "", InvalidInput, "reason-required")],
 )
-def test_bad_input_changes_nothing(table: str, reason: str, code: str) -> None:
+def test_bad_input_changes_nothing(table: str, reason: str, error: type, code: str) -> None:
     dataset = new_dataset()
     saved = saved_version(dataset)
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(error) as refused:
         dataset.excise(table, HASHES, {saved: stats_of([])}, at=1, by="ann", reason=reason)
     assert refused.value.code == code
     assert dataset.version(saved).excisions == []

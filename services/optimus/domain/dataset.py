@@ -533,13 +533,7 @@ class Dataset:
 
         Refused while a version is SAVING: its count and digest are being measured.
         """
-        if table not in self.tables:
-            raise InvalidInput(
-                f"table {table!r} does not exist in dataset {self.name!r}",
-                code="unknown-table",
-                field="table",
-                tables=sorted(self.tables),
-            )
+        self.check_table(table)  # 404, as an unknown table is everywhere
         saving = [v.id for v in self.versions_saving()]
         if saving:
             raise Conflict(

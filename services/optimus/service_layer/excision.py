@@ -60,7 +60,7 @@ class VersionExcision:
         checked = check_excised_keys(keys)
         why = check_reason(check_excision_reason(reason)) or ""
         if not isinstance(table, str):
-            raise InvalidInput("table must be a table name", code="unknown-table", field="table")
+            raise InvalidInput("table must name a table of the dataset", field="table")
         dataset = await self._host.get(dataset_name)
         hashes = tuple(key_hash(key) for key in checked)
         pending = dataset.excisable(table, hashes)

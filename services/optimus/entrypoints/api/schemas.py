@@ -283,6 +283,8 @@ class SaveRequest(TransitionRequest):
 
 class ExciseRequest(_Body):
     # Checked by the use case, which answers each missing or bad field with its own code.
+    model_config = ConfigDict(json_schema_extra={"required": ["table", "keys", "reason"]})
+
     table: Any = Field(
         None, json_schema_extra={"type": "string", "pattern": NAME_PATTERN}, examples=["users"]
     )
@@ -299,7 +301,8 @@ class ExciseRequest(_Body):
     )
     reason: Any = Field(
         None,
-        json_schema_extra={"type": "string", "minLength": 1, "maxLength": 512},
+        # Not blank: at least one character that is not white space.
+        json_schema_extra={"type": "string", "pattern": r"\S", "maxLength": 512},
         examples=["erasure request 2026-118"],
         description="Why; kept in the audit log and the operation logs.",
     )
