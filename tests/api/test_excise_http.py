@@ -28,7 +28,8 @@ class Excising:
 
     secured: Secured
     restart: Callable[[], None]
-    data_dir: Path | None
+    data_dir: Path | None  # embedded
+    sidecar: str | None = None  # Dapr: the replica's sidecar, whose state API the test reads
 
 
 @pytest.fixture(scope="module", params=["embedded", "dapr-local"])
@@ -59,7 +60,10 @@ def excising(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Excis
             wait_ready(replica)
 
         yield Excising(
-            Secured(invocation_url(replica), auth_file, tokens, issuer), restart_replica, None
+            Secured(invocation_url(replica), auth_file, tokens, issuer),
+            restart_replica,
+            None,
+            replica.http_endpoint,
         )
 
 
@@ -86,6 +90,19 @@ def _files_holding(directory: Path, secrets: list[bytes]) -> list[Path]:
         for path in directory.rglob("*")
         if path.is_file() and any(secret in path.read_bytes() for secret in secrets)
     ]
+
+
+def _stored(sidecar: str, keys: list[str]) -> dict[str, str]:
+    """What the entries state store holds under `keys` (the absent ones left out)."""
+    found = httpx.post(f"{sidecar}/v1.0/state/optimus-entries/bulk", json={"keys": keys})
+    assert found.status_code == 200, found.text
+    return {item["key"]: str(item["data"]) for item in found.json() if "data" in item}
+
+
+def _manifests_naming(sidecar: str, versions: list[str], name: str) -> list[str]:
+    """The batch manifests of these versions that list `name` ("<table>/<key>")."""
+    manifests = [f"m/{v}/{n}" for v in versions for n in range(4)]
+    return [key for key, data in _stored(sidecar, manifests).items() if name in data]
 
 
 def _absent(api: Api, dataset: str, key: str, version_id: str | None) -> dict[str, Any]:
@@ -156,8 +173,11 @@ def test_excision_reaches_every_retained_version_and_holds_across_a_restart(
         assert api.get(scene.dataset, "users", "alice", scene.v2).json() == {
             "email": scene.secrets[1].decode()
         }
+        versions = [scene.v1, scene.v2, scene.v3]
         if excising.data_dir is not None:
             assert _files_holding(excising.data_dir, scene.secrets)  # as the test expects
+        if excising.sidecar is not None:
+            assert len(_manifests_naming(excising.sidecar, versions, "users/alice")) == 3
         body = {"table": "users", "keys": ["alice", "nobody"], "reason": "erasure request 7"}
         done = admin_client.post(f"/datasets/{scene.dataset}/excise", json=body)
         assert done.status_code == 200, done.text
@@ -165,6 +185,11 @@ def test_excision_reaches_every_retained_version_and_holds_across_a_restart(
         assert done.json()["key-hashes"] == [_hash("alice"), _hash("nobody")]
         if excising.data_dir is not None:  # the bytes are gone from every file of the store
             assert _files_holding(excising.data_dir, scene.secrets) == []
+        if excising.sidecar is not None:  # the state keys, and the manifests' mentions
+            assert _manifests_naming(excising.sidecar, versions, "users/alice") == []
+            assert _manifests_naming(excising.sidecar, versions, "users/bob") != []
+            entries = [f"e/{v}/users/alice" for v in versions]
+            assert _stored(excising.sidecar, entries) == {}
 
         # Each digest is what a full load of the remaining entries gives.
         digests = {
