@@ -65,7 +65,7 @@ class LayeredEntryStore:
         self._max_indexed_keys = max_indexed_keys
         self._source = source
         self._layers_of = source.views.layers_of
-        self._marks_of = source.views.excised_marks
+        self._marks = source.views.excised
         self._indexed: dict[tuple[str, str], OwnKeys | object] = {}
 
     async def write(self, batch: Batch) -> None:
@@ -86,21 +86,21 @@ class LayeredEntryStore:
         self._inner.forget(version_id)
 
     def _excised(self, layer: str, table: str, key: str) -> bool:
-        marks = self._marks_of(layer)
-        return bool(marks) and mark(table, key_hash(key)) in marks
+        marks = self._marks.get(layer)
+        return marks is not None and mark(table, key_hash(key)) in marks
 
     def _not_excised(
         self, layer: str, table: str, keys: Sequence[str], pending: list[int]
     ) -> list[int]:
         """The `pending` indices of `keys` whose entries were not excised from `layer`."""
-        if not self._marks_of(layer):
+        if layer not in self._marks:
             return pending
         return [i for i in pending if not self._excised(layer, table, keys[i])]
 
     async def read(self, version_id: str, table: str, key: str) -> bytes | None:
         layers = self._layers_of(version_id)
         if not layers:
-            if self._excised(version_id, table, key):
+            if version_id in self._marks and self._excised(version_id, table, key):
                 return None
             return await self._inner.read(version_id, table, key)
         # The hot path of a patch: membership tests, then one lookup, as for a full version.
@@ -124,7 +124,7 @@ class LayeredEntryStore:
         layers = self._layers_of(version_id)
         if not layers:
             values = await self._inner.read_many(version_id, table, keys)
-            if self._marks_of(version_id):
+            if version_id in self._marks:
                 kept = set(self._not_excised(version_id, table, keys, list(range(len(keys)))))
                 values = [v if i in kept else None for i, v in enumerate(values)]
             return values
@@ -227,7 +227,7 @@ class LayeredEntryStore:
         self, dataset: str, version_id: str, table: str, after: str | None, limit: int
     ) -> Sequence[Fingerprinted]:
         if not self._layers_of(version_id):
-            if self._marks_of(version_id):
+            if version_id in self._marks:
                 return await self._unexcised(dataset, version_id, table, after, limit)
             return await self._inner.fingerprints(dataset, version_id, table, after, limit)
         # A patch: its merged entries, fingerprinted as the store fingerprints stored values.
@@ -283,7 +283,7 @@ class LayeredEntryStore:
                 yield EntryPage(table, keys, values)
 
     def _unexcised_page(self, version_id: str, page: EntryPage) -> EntryPage:
-        if not self._marks_of(version_id):
+        if version_id not in self._marks:
             return page
         kept = self._not_excised(version_id, page.table, page.keys, list(range(len(page.keys))))
         return EntryPage(page.table, [page.keys[i] for i in kept], [page.values[i] for i in kept])

@@ -81,6 +81,7 @@ class EntryReader:
 
     def __init__(self, source: ViewSource, store: EntryStore) -> None:
         self._views = source.views
+        self._excised = source.views.excised
         self._source = source
         self._store = store
 
@@ -111,7 +112,7 @@ class EntryReader:
             version = view.version_to_read(version_id, check_track(track), _instant(as_of))
             answered = None if track is None else _track_of(view, version, version_id)
         value = await self._store.read(version, table, check_key(key))
-        if value is None or self._views.excised_marks(version):
+        if value is None or version in self._excised:
             value, excised = self._unless_excised(version, table, key, value)
             if excised:
                 return EntryRead(view, version, None, answered, excised=True)
@@ -128,7 +129,7 @@ class EntryReader:
         from before (only the view's marks are sure to be current on every replica).
         """
         if value is not None:
-            if mark(table, key_hash(key)) not in self._views.excised_marks(version_id):
+            if mark(table, key_hash(key)) not in self._excised.get(version_id, ()):
                 return value, False
             return None, True
         return None, self._views.is_excised(version_id, table, key)
@@ -157,7 +158,7 @@ class EntryReader:
         """The values of valid keys of a resolved version, as this reader may see them
         (what every multi-key read reads)."""
         values = await self._store.read_many(version_id, table, keys)
-        if self._views.excised_marks(version_id):
+        if version_id in self._excised:
             values = [
                 self._unless_excised(version_id, table, key, value)[0]
                 for key, value in zip(keys, values, strict=True)

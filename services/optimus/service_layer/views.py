@@ -25,8 +25,6 @@ from optimus.domain.publications import (
 )
 from optimus.domain.version import VersionStatus, require_readable
 
-_NONE_EXCISED: frozenset[str] = frozenset()
-
 # Tracks a reader may follow: the active (published) version, or the staged candidate.
 ACTIVE = "active"
 CANDIDATE = "candidate"
@@ -185,7 +183,9 @@ class ReadViews:
         self._views: dict[str, DatasetView] = {}
         self._dataset_of_version: dict[str, str] = {}
         self._layers: dict[str, tuple[str, ...]] = {}
-        self._excised: dict[str, frozenset[str]] = {}
+        # The excised entries of each version that has some (`excision.mark`s): read on
+        # every entry read, as one dict lookup, by the reader and the layered store.
+        self.excised: dict[str, frozenset[str]] = {}
 
     def update(self, dataset: Dataset) -> DatasetView:
         view = DatasetView.of(dataset)
@@ -197,7 +197,7 @@ class ReadViews:
         for version_id in view.statuses:
             self._dataset_of_version[version_id] = dataset.name
         self._layers.update(view.layers)
-        self._excised.update(view.excised)
+        self.excised.update(view.excised)
         return view
 
     def advance(self, name: str, events: Sequence[VersionEvent]) -> bool:
@@ -223,17 +223,13 @@ class ReadViews:
         """The layers a patch version reads through; empty for a full (or unknown) version."""
         return self._layers.get(version_id, ())
 
-    def excised_marks(self, version_id: str) -> frozenset[str]:
-        """The entries excised from the version's own layer (`excision.mark`s), often none."""
-        return self._excised.get(version_id, _NONE_EXCISED)
-
     def is_excised(self, version_id: str, table: str, key: str) -> bool:
         """Whether the key was excised from the version or from a layer it reads through."""
         layers = (version_id, *self.layers_of(version_id))
-        if not any(layer in self._excised for layer in layers):
+        if not any(layer in self.excised for layer in layers):
             return False
         wanted = mark(table, key_hash(key))
-        return any(wanted in self.excised_marks(layer) for layer in layers)
+        return any(wanted in self.excised.get(layer, ()) for layer in layers)
 
     def dataset_of_version(self, version_id: str) -> str | None:
         return self._dataset_of_version.get(version_id)
