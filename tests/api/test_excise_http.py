@@ -16,15 +16,17 @@ import httpx
 import pytest
 
 from optimus.dapr_runtime import DaprCluster
+from tests.dapr_host.conftest import kill_and_restart
 from tests.support.api import Api, unique
 from tests.support.auth import Secured, auth_setup
-from tests.support.dapr_optimus import invocation_url, start_api, wait_ready
+from tests.support.dapr_optimus import invocation_url, start_api
 from tests.support.server import OptimusServer
 
 
 @dataclass
 class Excising:
-    """A server with auth on that a test may restart; its data dir on the embedded host."""
+    """A server with auth on that a test may kill and start again; its data dir (embedded) or
+    its sidecar (Dapr)."""
 
     secured: Secured
     restart: Callable[[], None]
@@ -42,7 +44,7 @@ def excising(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Excis
         server.start()
 
         def restart() -> None:
-            server.stop()
+            server.kill()  # SIGKILL, as a crash
             server.start(same_port=True)
 
         try:
@@ -56,8 +58,7 @@ def excising(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Excis
         replica = start_api(cluster, *args)
 
         def restart_replica() -> None:
-            replica.restart()  # the app and its sidecar: every cache of the replica is lost
-            wait_ready(replica)
+            kill_and_restart(replica, "app")  # SIGKILL: every cache of the replica is lost
 
         yield Excising(
             Secured(invocation_url(replica), auth_file, tokens, issuer),
@@ -221,6 +222,13 @@ def test_excision_reaches_every_retained_version_and_holds_across_a_restart(
         assert "alice" not in {entry["key"] for entry in listed}
         exported = admin_client.get(f"/versions/{scene.v2}/export")
         assert exported.status_code == 200 and b"SECRET" not in exported.content
+        # A committed version takes no entries: no load can bring the key back into it.
+        reloaded = admin_client.post(
+            f"/datasets/{scene.dataset}/tables/users/entries",
+            params={"version-id": scene.v1},
+            json=[{"key": "alice", "value": {"email": "back"}}],
+        )
+        assert reloaded.status_code == 409, reloaded.text
 
     excising.restart()
     with secured.client("admin") as admin_client:
