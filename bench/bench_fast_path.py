@@ -115,6 +115,8 @@ async def main(requests: int) -> None:
         secured_services = bootstrap_embedded(settings)
         await _published(secured_services, "ds")
         await _published(secured_services, "masked", masking={"other": ["secret"]})
+        await _published(services, "excised")  # one key excised: every read checks it
+        await services.excision.excise("excised", "t", ["gone"], "bench", by="b")
         optimus = create_app(services)
         secured = create_app(secured_services)
         unpinned = [_scope(i % KEYS) for i in range(requests)]
@@ -129,6 +131,10 @@ async def main(requests: int) -> None:
             "fast path, pinned": (
                 optimus,
                 [_scope(i % KEYS, f"version-id={version}".encode()) for i in range(requests)],
+            ),
+            "fast path, a version with an excision": (
+                optimus,
+                [_scope(i % KEYS, dataset="excised") for i in range(requests)],
             ),
             "metrics off (--no-count-requests)": (
                 create_app(services, count_requests=False),

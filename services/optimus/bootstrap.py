@@ -27,6 +27,7 @@ from optimus.hosts.embedded.rocksdb import (
 )
 from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.diffs import VersionDiffs
+from optimus.service_layer.excision import VersionExcision
 from optimus.service_layer.export import VersionExport
 from optimus.service_layer.jobs import GC_GRACE_MS, LifecycleJobs
 from optimus.service_layer.layers import LayeredEntryStore
@@ -143,6 +144,7 @@ def bootstrap_embedded(settings: EmbeddedSettings) -> Services:
         diffs=diffs,
         export=VersionExport(host, reader),
         replicas=ReplicaReadiness(ThisProcess(tracker, clock)),
+        excision=VersionExcision(host, layered),
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         close=close,
@@ -190,7 +192,10 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     layered = LayeredEntryStore(entries, host)
     fence = DaprWriteFence(actors)
     jobs = DaprJobs(LifecycleJobs(host, layered, fence, meter), clock, settings.gc_grace_ms)
-    refresher = ViewRefresher(host, client, names, settings.refresh_interval_s, meter)
+    cached_entries = CachingEntryStore(layered, settings.read_cache_bytes, meter)
+    refresher = ViewRefresher(
+        host, client, names, settings.refresh_interval_s, meter, forget=cached_entries.forget
+    )
     feed = EventFeed()
     background = DaprBackground(
         actor_services=ActorServices(
@@ -210,7 +215,6 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
     # With a gRPC app channel, the sidecar delivers events over gRPC (grpc_callbacks.py).
     callbacks = VersionEventCallbacks(names, refresher, feed)
     installers = [callbacks.install] if settings.grpc_app_channel else []
-    cached_entries = CachingEntryStore(layered, settings.read_cache_bytes, meter)
     reader = EntryReader(host, cached_entries)
     diffs = VersionDiffs(host, layered)  # cold reads: past the cache of hot entries
     hooks = HttpPublishHooks(dapr_http_port=int(dapr_settings.DAPR_HTTP_PORT))
@@ -233,6 +237,7 @@ def bootstrap_dapr(settings: DaprSettings) -> Services:
         diffs=diffs,
         export=VersionExport(host, reader),  # the read cache lets a scan pass through
         replicas=ReplicaReadiness(registry),
+        excision=VersionExcision(host, cached_entries),
         max_request_bytes=settings.max_request_bytes,
         feed=feed,
         host_routes=dapr_routes(background, feed),

@@ -78,6 +78,10 @@ def _call(method: str, route: str, s: Scene) -> Call:
             "POST", f"/datasets/{s.dataset}/tables/items/retract",
             {"params": {"version-id": s.patch}, "json": [{"key": "k"}]},
         ),
+        ("POST", "/v1/datasets/{dataset}/excise"): (
+            "POST", f"/datasets/{s.dataset}/excise",
+            {"json": {"table": "items", "keys": ["k"], "reason": "walk"}},
+        ),
         ("GET", "/v1/datasets/{dataset}/pull"): (
             "GET", f"/datasets/{s.dataset}/pull",
             {"params": {"table": "items", "key": "k", "pattern": '["*"]', "version-id": s.saved}},

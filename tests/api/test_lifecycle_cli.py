@@ -70,3 +70,15 @@ def test_refusals_exit_1_with_the_servers_message_and_bad_usage_exits_2(
     assert optimus(url, "diff")[0] == 2  # no version named
     code, _, err = optimus("http://127.0.0.1:9/v1", "datasets")  # nothing listens there
     assert code == 1 and err
+
+
+def test_excise_from_the_command_line(api: Api, optimus_base_url: str) -> None:
+    dataset = api.create_dataset()
+    version_id = api.publish_new(dataset, "items", {"a": 1, "b": 2})
+    code, out, _ = optimus(optimus_base_url, "excise", dataset, "items", "a", "--reason", "gdpr")
+    assert code == 0 and out.strip() == "excised 1 keys of items from 1 versions"
+    assert api.get(dataset, "items", "a", version_id).json()["code"] == "excised"
+    code, _, err = optimus(optimus_base_url, "excise", dataset, "nope", "a", "--reason", "gdpr")
+    assert code == 1 and "table 'nope' does not exist" in err
+    code, _, _ = optimus(optimus_base_url, "excise", dataset, "items", "b")
+    assert code == 2  # no --reason

@@ -93,3 +93,19 @@ def test_a_pointer_to_a_version_gone_meanwhile_falls_back_to_the_active_one(
     assert cached.get(dataset, "items", "a") == 1  # still cached: entries never go stale
     assert cached.get(dataset, "items", "b") == 2  # a miss: the pinned read is refused, so ask
     assert cached.get_many(dataset, "items", ["a", "b"]).values == {"a": 2, "b": 2}
+
+
+def test_an_excised_event_drops_the_version_from_the_cache(
+    cached: OptimusClient, admin: OptimusClient, dataset: str
+) -> None:
+    version_id = publish(admin, dataset, {"a": {"mail": "a@x"}, "b": 2})
+    assert cached.get(dataset, "items", "a") == {"mail": "a@x"}
+    done = admin.excise(dataset, "items", ["a"], reason="erasure")
+    assert done["versions"] == [version_id]
+    assert cached.get(dataset, "items", "a") == {"mail": "a@x"}  # cached under the version
+    event = {"type": "excised", "dataset": dataset, "version_id": version_id}
+    cached.handle_version_event({**event, "active_version_id": version_id, "revision": 99})
+    with pytest.raises(KeyNotFound) as excised:
+        cached.get(dataset, "items", "a")
+    assert excised.value.code == "excised"
+    assert cached.get(dataset, "items", "b") == 2

@@ -10,6 +10,7 @@ import pytest
 
 from optimus.domain.dataset import Dataset
 from optimus.domain.digest import stats_of
+from optimus.domain.excision import key_hash
 from optimus.domain.policies import EvictionPolicy
 from optimus.hosts.embedded.rocksdb import RocksEntryStore, open_database
 from optimus.service_layer.layers import LayeredEntryStore, retraction_batch
@@ -68,6 +69,48 @@ def test_reads_and_scans_of_a_patch_chain_see_its_effective_entries(
             assert scanned == sorted((k, v) for k, v in expected.items() if k > "k000")
             assert await store.read("P1", "t", "new") == b"n"
             assert await store.read("F", "t", "k002") == b"2"
+        finally:
+            raw.close()
+            db.close()
+
+    asyncio.run(run())
+
+
+def test_an_excision_recorded_before_its_bytes_are_deleted_hides_them_from_every_read(
+    tmp_path: Path,
+) -> None:
+    """What a crash between the record and the deletion leaves: the bytes, unreadable."""
+
+    async def run() -> None:
+        db = open_database(tmp_path / "db")
+        raw = RocksEntryStore(db)
+        try:
+            await raw.write(Batch("ds", "F", [("t", k, v) for k, v in BASE.items()]))
+            await raw.write(Batch("ds", "P1", [("t", "k001", b"x1")]))
+            dataset = _chain()
+            gone = ["k001", "k010"]
+            remaining = {v.id: stats_of([]) for v in dataset.retained_versions()}
+            dataset.excise("t", tuple(map(key_hash, gone)), remaining, at=4, by="ann", reason="r")
+            # Created after the excision, a patch may write the key anew.
+            dataset.create_version(
+                "P3", label=None, verification_policy=None, at=5, by="ann", base="P2"
+            )
+            await raw.write(Batch("ds", "P3", [("t", "k010", b"again")]))
+            dataset.begin_save("P3", at=6, by="ann")
+            dataset.complete_save("P3", stats_of([]), at=7, by="ann")
+            store = LayeredEntryStore(raw, Source(dataset))
+            assert await raw.read("F", "t", "k001") == b"1"  # still stored
+            for version_id in ("F", "P1", "P2"):
+                assert await store.read_many(version_id, "t", gone) == [None, None]
+                assert [await store.read(version_id, "t", key) for key in gone] == [None, None]
+                listed = [k for k, _ in await store.fingerprints("ds", version_id, "t", None, 5)]
+                assert len(listed) == 5 and not set(gone) & set(listed)
+                scanned = [
+                    k async for p in store.scan("ds", version_id, ["t"], None, 7) for k in p.keys
+                ]
+                assert len(scanned) == len(BASE) - 2 and not set(gone) & set(scanned)
+            assert await store.read_many("P3", "t", gone) == [None, b"again"]
+            assert await store.read("P3", "t", "k010") == b"again"
         finally:
             raw.close()
             db.close()

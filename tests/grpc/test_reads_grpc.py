@@ -64,6 +64,23 @@ def test_a_missing_key_is_not_found_with_the_version_that_answered(optimus, publ
     }
 
 
+def test_an_excised_key_is_not_found_with_code_excised(optimus, published):
+    dataset, first, active = published
+    done = optimus.api.client.post(
+        f"/datasets/{dataset}/excise", json={"table": "items", "keys": ["k1"], "reason": "gdpr"}
+    )
+    assert done.status_code == 200, done.text
+    for version_id in (first, active):
+        request = pb.GetRequest(dataset=dataset, table="items", key="k1", version_id=version_id)
+        error = failure(optimus.stub.Get, request)
+        assert error.code() == grpc.StatusCode.NOT_FOUND
+        assert metadata(error.trailing_metadata())["optimus-error-code"] == "excised"
+    many = optimus.stub.GetMany(pb.GetManyRequest(dataset=dataset, table="items", keys=["k1"]))
+    assert list(many.missing_keys) == ["k1"]
+    chunks = optimus.stub.StreamVersion(pb.StreamVersionRequest(dataset=dataset, table="items"))
+    assert [key for chunk in chunks for key in chunk.keys] == ["k2"]
+
+
 BAD_GETS = {
     "unknown dataset": ({"dataset": "no-such-dataset"}, "NOT_FOUND", "not-found"),
     "no dataset": ({"dataset": ""}, "INVALID_ARGUMENT", "invalid-input"),

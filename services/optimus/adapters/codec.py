@@ -8,6 +8,7 @@ from typing import Any
 
 from optimus.domain.dataset import Dataset
 from optimus.domain.events import EventType, VersionEvent
+from optimus.domain.excision import Excision
 from optimus.domain.gates import GateResult, parse_publish_gates
 from optimus.domain.hooks import parse_publish_hooks
 from optimus.domain.policies import EvictionPolicy, parse_verification_policy
@@ -48,6 +49,7 @@ def version_to_dict(version: Version) -> dict[str, Any]:
         "schemas": version.schemas,
         "base_version_id": version.base_version_id,
         "layers": list(version.layers),
+        "excisions": [excision.to_dict() for excision in version.excisions],
     }
 
 
@@ -73,6 +75,7 @@ def version_from_dict(raw: dict[str, Any]) -> Version:
         schemas=raw.get("schemas") or {},
         base_version_id=raw.get("base_version_id"),
         layers=tuple(raw.get("layers", ())),
+        excisions=[Excision.from_dict(e) for e in raw.get("excisions", ())],
     )
 
 

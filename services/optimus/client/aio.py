@@ -167,8 +167,9 @@ class AsyncOptimusClient:
 
     def handle_version_event(self, payload: Mapping[str, Any]) -> bool:
         """Feed a version event (CloudEvent or its data) from Dapr pub/sub; True if it moved
-        the active pointer. Call it from your subscription route."""
-        return apply_version_event(self._reads.pointers, payload)
+        the active pointer (an `excised` event also drops the version's cached entries).
+        Call it from your subscription route."""
+        return apply_version_event(self._reads.pointers, self._reads.cache, payload)
 
     # Inspection
 
@@ -313,6 +314,10 @@ class AsyncOptimusClient:
     async def discard(self, version_id: str, *, reason: str | None = None) -> Version:
         body = calls.json_of(await self._send(calls.transition(version_id, "discard", reason)))
         return Version.from_json(body)
+
+    async def excise(self, dataset: str, table: str, keys: Iterable[str], *, reason: str) -> Any:
+        """Remove the keys from every retained version for good (see `OptimusClient.excise`)."""
+        return calls.json_of(await self._send(calls.excise(dataset, table, list(keys), reason)))
 
 
 class AsyncSnapshot:

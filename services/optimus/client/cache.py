@@ -2,7 +2,9 @@
 
 Versions are immutable, so nothing cached under a version id ever goes
 stale: no invalidation, only eviction of the least recently used entries
-when the cache is over its entry or byte budget. A key the version does not
+when the cache is over its entry or byte budget. The one exception is an
+excision, which removes keys from retained versions: its `excised` event,
+fed to the client, drops the version's entries (`forget`). A key the version does not
 have is cached too (as `ABSENT`), for the same reason.
 
 Values are kept in the form they are cheapest to hand out safely: an
@@ -84,6 +86,12 @@ class EntryCache:
             while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= _size(evicted)
+
+    def forget(self, version_id: str) -> None:
+        """Drop every entry cached under the version (an excision changed it)."""
+        with self._lock:
+            for slot in [slot for slot in self._entries if slot[0] == version_id]:
+                self._bytes -= _size(self._entries.pop(slot))
 
     def __len__(self) -> int:
         return len(self._entries)

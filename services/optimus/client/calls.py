@@ -193,6 +193,11 @@ def save(
     return Call("POST", f"versions/{_segment(version_id)}/save", body=_json(body) if body else None)
 
 
+def excise(dataset: str, table: str, keys: Sequence[str], reason: str) -> Call:
+    body = {"table": table, "keys": list(keys), "reason": reason}
+    return Call("POST", f"datasets/{_segment(dataset)}/excise", body=_json(body))
+
+
 def checked(response: httpx.Response) -> httpx.Response:
     """The response if it is a success, else its typed error."""
     if response.status_code >= 400:

@@ -39,7 +39,11 @@ class NotFound(ApiError):
 
 
 class KeyNotFound(NotFound):
-    """404 `key-not-found`: the version that answered has no entry under the key."""
+    """404 `key-not-found`: the version that answered has no entry under the key (code
+    `excised` when an excision removed it)."""
+
+
+KEY_MISSES = frozenset({"key-not-found", "excised"})
 
 
 class Conflict(ApiError):
@@ -97,7 +101,7 @@ def error_from_response(status: int, body: bytes) -> ApiError:
     else:  # a proxy's or a sidecar's page, not the API's
         message = body[:200].decode(errors="replace").strip() or f"HTTP {status}"
         code, details = "error", {}
-    if status == 404 and code == "key-not-found":
+    if status == 404 and code in KEY_MISSES:
         kind: type[ApiError] = KeyNotFound
     elif code == "replicas-not-ready":
         kind = ReplicasNotReady

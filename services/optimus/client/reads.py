@@ -16,7 +16,7 @@ import orjson
 
 from optimus.client.cache import ABSENT, NOT_CACHED, EntryCache, handed_out, stored_form
 from optimus.client.calls import ACTIVE_VERSION_HEADER, VERSION_HEADER, checked
-from optimus.client.errors import KeyNotFound
+from optimus.client.errors import KEY_MISSES, KeyNotFound
 from optimus.client.models import Entries
 from optimus.client.pointers import ActivePointers
 from optimus.domain.dataset import is_json
@@ -61,7 +61,7 @@ class ReadPath:
         self, dataset: str, pinned: str | None, target: str | None, response: httpx.Response
     ) -> bool:
         """True if a read pinned by the pointer was refused: the pointer is dropped, ask again."""
-        refused = response.status_code >= 400 and not _is_key_miss(response)
+        refused = response.status_code >= 400 and _miss_code(response) is None
         if pinned is None and target is not None and refused:
             self.pointers.forget(dataset)
             return True
@@ -71,10 +71,10 @@ class ReadPath:
         self, dataset: str, table: str, key: str, response: httpx.Response, asked_at: float
     ) -> Any:
         version_id = self._observe(dataset, response, asked_at)
-        if _is_key_miss(response) and version_id is not None:
+        if _miss_code(response) == "key-not-found" and version_id is not None:
             self.cache.put(version_id, table, key, ABSENT)
             raise _key_not_found(key, version_id)
-        checked(response)
+        checked(response)  # an excised key: KeyNotFound with code "excised"
         assert version_id is not None, "a successful read names its version"
         body = response.content
         content_type = response.headers.get("content-type", "application/json")
@@ -115,14 +115,16 @@ def merged(cached: tuple[dict[str, Any], list[str]], fetched: Entries) -> Entrie
     return Entries(fetched.version_id, values | fetched.values, missing + fetched.missing)
 
 
-def _is_key_miss(response: httpx.Response) -> bool:
+def _miss_code(response: httpx.Response) -> str | None:
+    """The code of a 404 that says the version has no such key (KEY_MISSES), else None."""
     if response.status_code != 404:
-        return False
+        return None
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        return False
-    return isinstance(body, dict) and body.get("code") == "key-not-found"
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if code in KEY_MISSES else None
 
 
 def _key_not_found(key: str, version_id: str) -> KeyNotFound:

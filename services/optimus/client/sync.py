@@ -166,8 +166,9 @@ class OptimusClient:
 
     def handle_version_event(self, payload: Mapping[str, Any]) -> bool:
         """Feed a version event (CloudEvent or its data) from Dapr pub/sub; True if it moved
-        the active pointer. Call it from your subscription route."""
-        return apply_version_event(self._reads.pointers, payload)
+        the active pointer (an `excised` event also drops the version's cached entries).
+        Call it from your subscription route."""
+        return apply_version_event(self._reads.pointers, self._reads.cache, payload)
 
     # Inspection
 
@@ -313,6 +314,11 @@ class OptimusClient:
     def discard(self, version_id: str, *, reason: str | None = None) -> Version:
         body = calls.json_of(self._send(calls.transition(version_id, "discard", reason)))
         return Version.from_json(body)
+
+    def excise(self, dataset: str, table: str, keys: Iterable[str], *, reason: str) -> Any:
+        """Remove the keys from every retained version for good (role admin); the answer
+        names the versions recounted and the keys' hashes (docs/security.md)."""
+        return calls.json_of(self._send(calls.excise(dataset, table, list(keys), reason)))
 
 
 class Snapshot:

@@ -16,6 +16,7 @@ from optimus.domain.diff import DiffSummary
 from optimus.domain.digest import EntryStats
 from optimus.domain.errors import Conflict, InvalidInput, NotFound, unknown_version
 from optimus.domain.events import EventType, VersionEvent
+from optimus.domain.excision import Excision, check_excision_reason, mark
 from optimus.domain.gates import GateResult, PublishGates, evaluate_gates
 from optimus.domain.hooks import HookAnswer, PublishHook
 from optimus.domain.masking import parse_masking
@@ -526,6 +527,62 @@ class Dataset:
         version.operation_log.append(Operation("UNSTAGED", at, by, reason))
         self._emit(E.UNSTAGED, version, at=at, by=by, reason=reason)
         return True
+
+    def excisable(self, table: str, key_hashes: Collection[str]) -> list[Version]:
+        """The retained versions an excision of these keys has still to reach, newest first.
+
+        Refused while a version is SAVING: its count and digest are being measured.
+        """
+        self.check_table(table)  # 404, as an unknown table is everywhere
+        saving = [v.id for v in self.versions_saving()]
+        if saving:
+            raise Conflict(
+                f"version {saving[0]} of {self.name!r} is SAVING; excise once its save has "
+                "ended (an excision recounts every retained version)",
+                code="version-saving",
+                version=saving[0],
+            )
+        marks = {mark(table, hashed) for hashed in key_hashes}
+        return [v for v in self.retained_versions() if not marks <= v.excised_marks()]
+
+    def excise(
+        self,
+        table: str,
+        key_hashes: tuple[str, ...],
+        remaining: Mapping[str, EntryStats],
+        *,
+        at: int,
+        by: str,
+        reason: str,
+    ) -> list[Version]:
+        """Record that the keys are removed from every retained version, with each one's
+        `remaining` counts and digest (measured by the caller, from what the keys held).
+
+        Conflict, changing nothing, if the retained versions are not those measured.
+        """
+        check_who(by)
+        check_reason(check_excision_reason(reason))
+        pending = self.excisable(table, key_hashes)
+        if {v.id for v in pending} != set(remaining):
+            raise Conflict(
+                f"the retained versions of {self.name!r} changed while the excision was "
+                "measured; try again",
+                code="versions-changed",
+            )
+        excision = Excision(at, by, reason, table, key_hashes)
+        line = f"{len(key_hashes)} keys of table {table}: {reason}"
+        for version in pending:
+            stats = remaining[version.id]
+            version.counts = {t: stats.counts.get(t, 0) for t in self.tables}
+            version.digest = stats.digest
+            version.excisions.append(excision)
+            version.operation_log.append(Operation("EXCISED", at, by, line))
+            self._emit(E.EXCISED, version, at=at, by=by, reason=reason)
+        self.operation_log.append(
+            Operation("EXCISED", at, by, f"{line} (from {len(pending)} versions)")
+        )
+        del self.operation_log[:-MAX_DATASET_LOG_LINES]
+        return pending
 
     def record_purge(self, version_id: str, *, at: int, by: str) -> None:
         """The entries of a discarded, failed or evicted version were deleted."""

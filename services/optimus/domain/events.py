@@ -23,6 +23,8 @@ class EventType(StrEnum):
     # Made the dataset's candidate (canary readers get it), or no longer the candidate.
     STAGED = "staged"
     UNSTAGED = "unstaged"
+    # Keys were excised from the version: its counts and digest changed, its status did not.
+    EXCISED = "excised"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from optimus.domain.errors import Conflict, Gone
+from optimus.domain.excision import Excision
 from optimus.domain.gates import GateResult, PublishGates
 from optimus.domain.policies import VerificationPolicy
 
@@ -85,10 +86,16 @@ class Version:
     # reads through (its base first, a full version last). Empty for a full version.
     base_version_id: str | None = None
     layers: tuple[str, ...] = ()
+    # Keys removed from this version for good, one record per excision that reached it.
+    excisions: list[Excision] = field(default_factory=list)
 
     @property
     def total_entries(self) -> int | None:
         return None if self.counts is None else sum(self.counts.values())
+
+    def excised_marks(self) -> frozenset[str]:
+        """Every (table, key hash) excised from this version, as `excision.mark`s."""
+        return frozenset().union(*(e.marks() for e in self.excisions))
 
     def transition(self, to: VersionStatus, *, at: int, by: str, reason: str | None = None) -> None:
         if to not in ALLOWED_TRANSITIONS[self.status]:

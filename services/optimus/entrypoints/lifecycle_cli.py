@@ -1,4 +1,4 @@
-"""`optimus datasets|versions|diff|history|stage|publish|rollback|discard|get`: the lifecycle
+"""`optimus datasets|versions|diff|history|stage|publish|rollback|discard|excise|get`: the lifecycle
 from a terminal or a scheduler, over the API (the client SDK).
 
 Readable tables by default, `--json` for scripts. Exit codes: 0 done, 1 refused
@@ -241,7 +241,26 @@ def discard(
     _transition(lambda c: c.discard(version, reason=reason), "discarded", url, json)
 
 
-COMMANDS = (datasets, versions, diff, history, get, stage, publish, rollback, discard)
+def excise(
+    dataset: str,
+    table: str,
+    keys: Annotated[list[str], typer.Argument(help="The keys to remove.")],
+    reason: Annotated[
+        str, typer.Option(help="Why (required): kept in the audit and operation logs.")
+    ],
+    url: Url = DEFAULT_BASE_URL,
+    json: Json = False,
+) -> None:
+    """Remove KEYS of TABLE from every retained version of DATASET, for good (admin)."""
+    with _client(url) as client:
+        done = client.excise(dataset, table, keys, reason=reason)
+    if json:
+        _print_json(done)
+    else:
+        typer.echo(f"excised {done['keys']} keys of {table} from {len(done['versions'])} versions")
+
+
+COMMANDS = (datasets, versions, diff, history, get, stage, publish, rollback, discard, excise)
 
 
 def add_lifecycle_commands(cli: typer.Typer) -> None:

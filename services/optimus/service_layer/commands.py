@@ -12,7 +12,7 @@ from typing import Any
 
 from optimus.domain.dataset import Dataset
 from optimus.domain.diff import DiffSummary
-from optimus.domain.digest import EntryStats
+from optimus.domain.digest import EntryStats, stats_from
 from optimus.domain.events import VersionEvent
 from optimus.domain.gates import parse_publish_gates
 from optimus.domain.hooks import Decision, HookAnswer
@@ -168,6 +168,28 @@ class RecordPurge:
         return dataset.version(self.version_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Excise:
+    """Keys of a table removed from every retained version, which these counts and digests
+    (per version id, measured without them) now describe."""
+
+    # The newest version reached (what the command answers); the others are in its events.
+    version_id: str
+    table: str
+    key_hashes: list[str]
+    counts: dict[str, dict[str, int]]
+    digests: dict[str, str]
+    reason: str
+    by: str = SYSTEM
+
+    def apply(self, dataset: Dataset, at: int) -> Version:
+        remaining = {v: stats_from(self.counts[v], self.digests[v]) for v in self.counts}
+        dataset.excise(
+            self.table, tuple(self.key_hashes), remaining, at=at, by=self.by, reason=self.reason
+        )
+        return dataset.version(self.version_id)
+
+
 Command = (
     CreateVersion
     | BeginSave
@@ -179,6 +201,7 @@ Command = (
     | Unstage
     | Discard
     | RecordPurge
+    | Excise
 )
 
 

@@ -15,6 +15,7 @@ class KeyInVersion:
     version: Version
     published_at: int | None  # the last time it was published, if ever
     value: bytes | None  # None: the key is absent from the version
+    excised: bool = False  # absent because an excision removed it
 
 
 def _last_published(version: Version) -> int | None:
@@ -39,5 +40,7 @@ class KeyHistory:
                 continue
             # Read as a pinned reader would: whatever a read applies applies here too.
             read = await self._reader.read_one(dataset, table, key, version.id, reader)
-            history.append(KeyInVersion(version, _last_published(version), read.value))
+            history.append(
+                KeyInVersion(version, _last_published(version), read.value, read.excised)
+            )
         return found.content_type, history

@@ -13,6 +13,10 @@ manifests. Within one patch, a retraction wins over a load of the same key.
 Wrapping the host's entry store, this makes every reader of entries (reads,
 scans, diffs, exports, gRPC streams) see a patch's effective entries, on
 both hosts, without knowing what a patch is.
+
+It also hides what an excision recorded on a layer (`Version.excisions`): an
+excision is recorded before its bytes are deleted, so that no read finds them
+in between (or after a crash there, until the excision is run again).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 
 from optimus.domain.diff import Fingerprints
 from optimus.domain.digest import EntryStats, stats_from
+from optimus.domain.excision import key_hash, mark
 from optimus.service_layer.ports import Batch, EntryPage, EntryStore, ScanPosition
 from optimus.service_layer.views import ViewSource
 
@@ -61,6 +66,7 @@ class LayeredEntryStore:
         self._max_indexed_keys = max_indexed_keys
         self._source = source
         self._layers_of = source.views.layers_of
+        self._marks = source.views.excised
         self._indexed: dict[tuple[str, str], OwnKeys | object] = {}
 
     async def write(self, batch: Batch) -> None:
@@ -70,12 +76,38 @@ class LayeredEntryStore:
         # Only the version's own layer: garbage collection keeps layers some patch needs.
         await self._inner.delete(dataset, version_id, tables)
 
+    async def excise(self, dataset: str, version_id: str, table: str, keys: Sequence[str]) -> None:
+        # Only the version's own layer, as `delete`: the excision goes through every layer.
+        self._indexed.pop((version_id, table), None)
+        await self._inner.excise(dataset, version_id, table, keys)
+
+    def forget(self, version_id: str) -> None:
+        for name in [name for name in self._indexed if name[0] == version_id]:
+            del self._indexed[name]
+        self._inner.forget(version_id)
+
+    def _excised(self, layer: str, table: str, key: str) -> bool:
+        marks = self._marks.get(layer)
+        return marks is not None and mark(table, key_hash(key)) in marks
+
+    def _not_excised(
+        self, layer: str, table: str, keys: Sequence[str], pending: list[int]
+    ) -> list[int]:
+        """The `pending` indices of `keys` whose entries were not excised from `layer`."""
+        if layer not in self._marks:
+            return pending
+        return [i for i in pending if not self._excised(layer, table, keys[i])]
+
     async def read(self, version_id: str, table: str, key: str) -> bytes | None:
         layers = self._layers_of(version_id)
         if not layers:
+            if version_id in self._marks and self._excised(version_id, table, key):
+                return None
             return await self._inner.read(version_id, table, key)
         # The hot path of a patch: membership tests, then one lookup, as for a full version.
         for layer in (version_id, *layers[:-1]):
+            if self._excised(layer, table, key):  # from it and from every layer below
+                return None
             own = self._indexed.get((layer, table)) or await self._index(layer, table)
             if own is _UNINDEXED:
                 return (await self._read_through(version_id, layers, table, [key]))[0]
@@ -83,6 +115,8 @@ class LayeredEntryStore:
                 return None
             if key in own.written:
                 return await self._inner.read(layer, table, key)
+        if self._excised(layers[-1], table, key):
+            return None
         return await self._inner.read(layers[-1], table, key)
 
     async def read_many(
@@ -90,7 +124,11 @@ class LayeredEntryStore:
     ) -> list[bytes | None]:
         layers = self._layers_of(version_id)
         if not layers:
-            return await self._inner.read_many(version_id, table, keys)
+            values = await self._inner.read_many(version_id, table, keys)
+            if version_id in self._marks:
+                kept = set(self._not_excised(version_id, table, keys, list(range(len(keys)))))
+                values = [v if i in kept else None for i, v in enumerate(values)]
+            return values
         return await self._read_through(version_id, layers, table, keys)
 
     async def _read_through(
@@ -100,9 +138,11 @@ class LayeredEntryStore:
         pending = list(range(len(keys)))
         *patches, full = (version_id, *layers)
         for patch in patches:
+            pending = self._not_excised(patch, table, keys, pending)
             pending = await self._from_layer(patch, table, keys, pending, found)
             if not pending:
                 return found
+        pending = self._not_excised(full, table, keys, pending)
         values = await self._inner.read_many(full, table, [keys[i] for i in pending])
         for index, value in zip(pending, values, strict=True):
             found[index] = value
@@ -195,6 +235,8 @@ class LayeredEntryStore:
         self, dataset: str, version_id: str, table: str, after: str | None, limit: int
     ) -> Fingerprints:
         if not self._layers_of(version_id):
+            if version_id in self._marks:
+                return await self._unexcised(dataset, version_id, table, after, limit)
             return await self._inner.fingerprints(dataset, version_id, table, after, limit)
         # A patch: its merged entries, fingerprinted as the store fingerprints stored values.
         found = Fingerprints()
@@ -204,6 +246,21 @@ class LayeredEntryStore:
             if len(found.keys) == limit:
                 break
         return found
+
+    async def _unexcised(
+        self, dataset: str, version_id: str, table: str, after: str | None, limit: int
+    ) -> Fingerprints:
+        """`limit` fingerprints of a full version's entries that were not excised from it."""
+        found = Fingerprints()
+        while True:
+            chunk = await self._inner.fingerprints(dataset, version_id, table, after, limit)
+            for key, print_ in zip(chunk.keys, chunk.prints, strict=True):
+                if not self._excised(version_id, table, key):
+                    found.keys.append(key)
+                    found.prints.append(print_)
+            if len(chunk.keys) < limit or len(found.keys) >= limit:
+                return Fingerprints(found.keys[:limit], found.prints[:limit])
+            after = chunk.keys[-1]
 
     def fingerprint_of(self, value: bytes) -> bytes | str:
         return self._inner.fingerprint_of(value)
@@ -218,7 +275,9 @@ class LayeredEntryStore:
     ) -> AsyncIterator[EntryPage]:
         if not self._layers_of(version_id):
             async for page in self._inner.scan(dataset, version_id, tables, after, page_size):
-                yield page
+                page = self._unexcised_page(version_id, page)
+                if page.keys:
+                    yield page
             return
         for table in sorted(tables):
             if after is not None and table < after[0]:
@@ -235,10 +294,23 @@ class LayeredEntryStore:
             if keys:
                 yield EntryPage(table, keys, values)
 
+    def _unexcised_page(self, version_id: str, page: EntryPage) -> EntryPage:
+        if version_id not in self._marks:
+            return page
+        kept = self._not_excised(version_id, page.table, page.keys, list(range(len(page.keys))))
+        return EntryPage(page.table, [page.keys[i] for i in kept], [page.values[i] for i in kept])
+
     async def _merged(
         self, dataset: str, version_id: str, table: str, after: str | None
     ) -> AsyncIterator[tuple[str, bytes]]:
         """The version's effective entries of `table` after the key `after`, in key order."""
+        async for key, value in self._layered(dataset, version_id, table, after):
+            if not self._excised(version_id, table, key):
+                yield key, value
+
+    async def _layered(
+        self, dataset: str, version_id: str, table: str, after: str | None
+    ) -> AsyncIterator[tuple[str, bytes]]:
         layers = self._layers_of(version_id)
         if not layers:
             position = (table, after) if after is not None else None

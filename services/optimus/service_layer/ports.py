@@ -73,6 +73,14 @@ class EntryStore(Protocol):
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         """Delete every entry of the version and give the space back."""
 
+    async def excise(self, dataset: str, version_id: str, table: str, keys: Sequence[str]) -> None:
+        """Delete these entries of the version for good: no trace of their values is left
+        in the store (compacted away, dropped from what was recorded for diffs)."""
+
+    def forget(self, version_id: str) -> None:
+        """Drop whatever this process holds of the version's entries (an excision changed
+        them): caches, indexes."""
+
     def scan(
         self,
         dataset: str,

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from optimus.domain.access import Principal, Role
 from optimus.domain.errors import InvalidInput
+from optimus.domain.excision import key_hash, mark
 from optimus.domain.masking import masked
 from optimus.domain.names import KEY_RULE, is_valid_key
 from optimus.domain.publications import parse_instant
@@ -29,6 +30,7 @@ class EntryRead(NamedTuple):  # a NamedTuple: made once per single-key read, che
     version_id: str
     value: bytes | None
     track: str | None = None  # the track that answered, when the reader asked for one
+    excised: bool = False  # the key is absent because it was excised from the version
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class EntriesRead:
     keys: Sequence[str]
     values: Sequence[bytes | None]
     track: str | None = None
+    # How many of the keys are absent because they were excised from the version.
+    excised: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,7 @@ class EntryReader:
 
     def __init__(self, source: ViewSource, store: EntryStore) -> None:
         self._views = source.views
+        self._excised = source.views.excised
         self._source = source
         self._store = store
 
@@ -107,9 +112,27 @@ class EntryReader:
             version = view.version_to_read(version_id, check_track(track), _instant(as_of))
             answered = None if track is None else _track_of(view, version, version_id)
         value = await self._store.read(version, table, check_key(key))
+        if value is None or version in self._excised:
+            value, excised = self._unless_excised(version, table, key, value)
+            if excised:
+                return EntryRead(view, version, None, answered, excised=True)
         if value is not None and view.masking and (paths := _masked_fields(view, table, reader)):
             value = masked(value, paths)
         return EntryRead(view, version, value, answered)
+
+    def _unless_excised(
+        self, version_id: str, table: str, key: str, value: bytes | None
+    ) -> tuple[bytes | None, bool]:
+        """The value, unless the key was excised from the version: (None, True) then.
+
+        A value found under a key excised from the version itself is one a cache kept
+        from before (only the view's marks are sure to be current on every replica).
+        """
+        if value is not None:
+            if mark(table, key_hash(key)) not in self._excised.get(version_id, ()):
+                return value, False
+            return None, True
+        return None, self._views.is_excised(version_id, table, key)
 
     async def resolve(
         self,
@@ -135,7 +158,16 @@ class EntryReader:
         """The values of valid keys of a resolved version, as this reader may see them
         (what every multi-key read reads)."""
         values = await self._store.read_many(version_id, table, keys)
+        if version_id in self._excised:
+            values = [
+                self._unless_excised(version_id, table, key, value)[0]
+                for key, value in zip(keys, values, strict=True)
+            ]
         return masked_values(view, table, values, reader)
+
+    def excised_count(self, version_id: str, table: str, keys: Sequence[str]) -> int:
+        """How many of the distinct `keys` were excised from the version (or its layers)."""
+        return sum(self._views.is_excised(version_id, table, key) for key in set(keys))
 
     async def read_many(
         self,
@@ -158,7 +190,9 @@ class EntryReader:
         checked = [check_key(key) for key in keys]
         values = await self.values(view, version, table, checked, reader)
         answered = None if track is None else _track_of(view, version, version_id)
-        return EntriesRead(view, version, checked, values, answered)
+        missing = [key for key, value in zip(checked, values, strict=True) if value is None]
+        excised = self.excised_count(version, table, missing) if missing else 0
+        return EntriesRead(view, version, checked, values, answered, excised)
 
     async def scan(
         self,

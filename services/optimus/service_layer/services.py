@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from optimus.service_layer.audit import AuditLog
 from optimus.service_layer.diffs import VersionDiffs
+from optimus.service_layer.excision import VersionExcision
 from optimus.service_layer.export import VersionExport
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader
@@ -52,6 +53,7 @@ class Services:
     audit: AuditLog
     export: VersionExport
     replicas: ReplicaReadiness
+    excision: VersionExcision
     max_request_bytes: int = 64 << 20
     # Version events of every dataset, as the host sees them, for watchers.
     feed: EventFeed = field(default_factory=EventFeed)

@@ -7,13 +7,14 @@ response never mixes two versions even while a publish swaps the view.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Protocol
 
 from optimus.domain.dataset import Dataset, is_json, require_table
 from optimus.domain.errors import Gone, InvalidInput, NotFound
 from optimus.domain.events import EventType, VersionEvent
+from optimus.domain.excision import key_hash, mark
 from optimus.domain.masking import Masking, split_paths
 from optimus.domain.names import require_version_id
 from optimus.domain.publications import (
@@ -43,6 +44,8 @@ class DatasetView:
     masking: Masking
     # The layers of each patch version (`Version.layers`); full versions are absent.
     layers: Mapping[str, tuple[str, ...]]
+    # The excised entries of each version that has some (`Version.excised_marks`).
+    excised: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     candidate_version_id: str | None = None
     # The active version's sequence number (None while nothing is published).
     active_sequence: int | None = None
@@ -61,6 +64,7 @@ class DatasetView:
             revision=dataset.revision,
             statuses=MappingProxyType({v.id: v.status for v in versions}),
             layers=MappingProxyType({v.id: v.layers for v in versions if v.layers}),
+            excised=MappingProxyType({v.id: v.excised_marks() for v in versions if v.excisions}),
             publications=dataset.publications,
             masking=MappingProxyType(split_paths(dataset.masking)),
             candidate_version_id=dataset.candidate_version_id,
@@ -77,8 +81,8 @@ class DatasetView:
         for event in events:
             if event.revision <= revision:  # seen already
                 continue
-            if event.revision != revision + 1:
-                return None
+            if event.revision != revision + 1 or event.type is EventType.EXCISED:
+                return None  # a gap; or an excision, whose key hashes only the aggregate has
             statuses.update(event.statuses())
             if event.layers:
                 layers[event.version_id] = event.layers
@@ -179,6 +183,9 @@ class ReadViews:
         self._views: dict[str, DatasetView] = {}
         self._dataset_of_version: dict[str, str] = {}
         self._layers: dict[str, tuple[str, ...]] = {}
+        # The excised entries of each version that has some (`excision.mark`s): read on
+        # every entry read, as one dict lookup, by the reader and the layered store.
+        self.excised: dict[str, frozenset[str]] = {}
 
     def update(self, dataset: Dataset) -> DatasetView:
         view = DatasetView.of(dataset)
@@ -190,6 +197,7 @@ class ReadViews:
         for version_id in view.statuses:
             self._dataset_of_version[version_id] = dataset.name
         self._layers.update(view.layers)
+        self.excised.update(view.excised)
         return view
 
     def advance(self, name: str, events: Sequence[VersionEvent]) -> bool:
@@ -214,6 +222,14 @@ class ReadViews:
     def layers_of(self, version_id: str) -> tuple[str, ...]:
         """The layers a patch version reads through; empty for a full (or unknown) version."""
         return self._layers.get(version_id, ())
+
+    def is_excised(self, version_id: str, table: str, key: str) -> bool:
+        """Whether the key was excised from the version or from a layer it reads through."""
+        layers = (version_id, *self.layers_of(version_id))
+        if not any(layer in self.excised for layer in layers):
+            return False
+        wanted = mark(table, key_hash(key))
+        return any(wanted in self.excised.get(layer, ()) for layer in layers)
 
     def dataset_of_version(self, version_id: str) -> str | None:
         return self._dataset_of_version.get(version_id)

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 PRINCIPAL = "optimus.principal"
 # The dataset a route checked the caller's role on (set by `access.require`).
 TARGET_DATASET = "optimus.dataset"
+# What a route adds to its audit record (`AuditEntry.details`), e.g. an excision's key hashes.
+AUDIT_DETAILS = "optimus.audit-details"
 ANONYMOUS = "anonymous"
 _API = "/v1/"
 _DATASETS = "/v1/datasets/"
@@ -88,6 +90,7 @@ class AuditRecorder:
             dataset=dataset,
             version=version,
             table=table,
+            details=scope.get(AUDIT_DETAILS),
         )
         await self._log.append(entry)
 

@@ -50,13 +50,19 @@ def version_headers(
     }
 
 
+def missing_key(key: str, version_id: str, *, excised: bool) -> NotFound:
+    """The 404 of a key absent from a version: `excised` when an excision removed it."""
+    if excised:
+        return NotFound(
+            "key was excised from this version", code="excised", key=key, version=version_id
+        )
+    return NotFound("key does not exist", code="key-not-found", key=key, version=version_id)
+
+
 def render_entry(read: EntryRead, key: str, *, pinned: bool) -> Rendered:
     headers = version_headers(read.view, read.version_id, pinned=pinned, track=read.track)
     if read.value is None:
-        missing = NotFound(
-            "key does not exist", code="key-not-found", key=key, version=read.version_id
-        )
-        return render_error(missing, headers)
+        return render_error(missing_key(key, read.version_id, excised=read.excised), headers)
     return Rendered(200, read.view.content_type, read.value, headers)
 
 
@@ -72,5 +78,7 @@ def render_entries(read: EntriesRead, *, pinned: bool) -> Rendered:
         "keys-missing": len(set(read.keys)) - len(data),
         "data": data,
     }
+    if read.excised:  # absent keys an excision removed (counted in keys-missing as well)
+        body["keys-excised"] = read.excised
     headers = version_headers(read.view, read.version_id, pinned=pinned, track=read.track)
     return Rendered(200, JSON, orjson.dumps(body), headers)

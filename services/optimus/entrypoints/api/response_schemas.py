@@ -65,6 +65,14 @@ class VersionSummary(_Body):
     status: Status
 
 
+class ExcisionSummary(_Body):
+    at: int = Field(description="Epoch milliseconds.")
+    by: str
+    reason: str
+    table: str
+    keys: int = Field(description="How many keys it removed (their hashes are in the audit log).")
+
+
 class VersionBody(_Body):
     id: str
     version: str
@@ -78,6 +86,23 @@ class VersionBody(_Body):
     digest: str | None
     operation_log: list[Operation] = Field(alias="operation-log")
     verification_policy: dict[str, Any] | None = Field(None, alias="verification-policy")
+    excisions: list[ExcisionSummary] | None = Field(
+        None,
+        description="Present once keys were excised from the version: each excision that "
+        "reached it; its counts and digest are those of the entries that remain.",
+    )
+
+
+class ExcisionDoneBody(Ack):
+    dataset: str
+    table: str
+    keys: int
+    key_hashes: list[str] = Field(alias="key-hashes", description="SHA-256 of each key, hex.")
+    versions: list[str] = Field(description="Versions recounted, newest first.")
+    layers: list[str] = Field(
+        description="Versions whose stored entries were deleted (patch layers and "
+        "discarded versions not yet purged included)."
+    )
 
 
 class VersionAck(Ack):
@@ -142,6 +167,7 @@ class KeyInVersionBody(_Body):
     label: str | None
     published_at: int | None = Field(alias="published-at")
     present: bool
+    excised: bool | None = Field(None, description="true when an excision removed the key.")
     value: Any = Field(None, description="The key's value in the version (absent if not present).")
 
 

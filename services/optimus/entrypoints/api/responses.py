@@ -92,6 +92,8 @@ def version_body(version: Version) -> dict[str, Any]:
         body["schemas"] = version.schemas
     if version.base_version_id is not None:
         body["base-version-id"] = version.base_version_id
+    if version.excisions:
+        body["excisions"] = [excision.summary() for excision in version.excisions]
     return body
 
 

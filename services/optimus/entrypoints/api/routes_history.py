@@ -23,7 +23,8 @@ router = APIRouter(tags=["entries"])
     "/datasets/{dataset}/tables/{table}/entries/{key}/history",
     summary="The key's value in every retained version, in sequence order",
     description="Each item names the version (id, sequence, status, label, published-at: the "
-    "last time it was published, or null) and the key's value in it, or present: false.",
+    "last time it was published, or null) and the key's value in it, or present: false "
+    "(and excised: true when an excision removed it from that version).",
     response_model=KeyHistoryBody,
     responses=error_responses(400, 404),
 )
@@ -43,6 +44,8 @@ async def key_history(dataset: str, table: str, key: str, request: Request) -> R
             "published-at": item.published_at,
             "present": item.value is not None,
         }
+        if item.excised:
+            body["excised"] = True
         if item.value is not None:
             body["value"] = orjson.Fragment(item.value) if as_json else item.value.decode()
         items.append(body)

@@ -8,9 +8,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from optimus.domain.bounds import MAX_RETAINED_VERSIONS
 from optimus.domain.dataset import DEFAULT_CONTENT_TYPE, MAX_TABLES
+from optimus.domain.excision import MAX_EXCISED_KEYS
 from optimus.domain.gates import BOUNDS, FRACTIONS
 from optimus.domain.hooks import MAX_HOOKS, MAX_TIMEOUT_MS
-from optimus.entrypoints.api.response_schemas import NAME_PATTERN
+from optimus.entrypoints.api.response_schemas import KEY_PATTERN, NAME_PATTERN
 
 # Counts and version numbers in policies are at most this: well within the integers that
 # every JSON reader (and JSON Schema validator) holds exactly.
@@ -277,4 +278,31 @@ class SaveRequest(TransitionRequest):
         examples=[{"strategy": "digest", "digest": "blake2b-sum:…"}],
         description="Replaces the policy given at creation: the producer may know the count "
         "or digest of its input only once it has read it all.",
+    )
+
+
+class ExciseRequest(_Body):
+    # Checked by the use case, which answers each missing or bad field with its own code.
+    model_config = ConfigDict(json_schema_extra={"required": ["table", "keys", "reason"]})
+
+    table: Any = Field(
+        None, json_schema_extra={"type": "string", "pattern": NAME_PATTERN}, examples=["users"]
+    )
+    keys: Any = Field(
+        None,
+        json_schema_extra={
+            "type": "array",
+            "items": {"type": "string", "pattern": KEY_PATTERN},
+            "minItems": 1,
+            "maxItems": MAX_EXCISED_KEYS,
+        },
+        examples=[["user-42"]],
+        description="The keys to remove from every retained version.",
+    )
+    reason: Any = Field(
+        None,
+        # Not blank: at least one character that is not white space.
+        json_schema_extra={"type": "string", "pattern": r"\S", "maxLength": 512},
+        examples=["erasure request 2026-118"],
+        description="Why; kept in the audit log and the operation logs.",
     )

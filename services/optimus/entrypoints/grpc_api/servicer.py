@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import grpc
 
 from optimus.domain.access import Principal, Role
-from optimus.domain.errors import InvalidInput, NotFound, OptimusError, forbidden
+from optimus.domain.errors import InvalidInput, OptimusError, forbidden
 from optimus.domain.names import validate_name
+from optimus.entrypoints.api.entry_responses import missing_key
 from optimus.entrypoints.grpc_api.errors import abort
 from optimus.entrypoints.grpc_api.messages import dataset_change, version_metadata
 from optimus.service_layer.ports import EntryPage, ScanPosition, TokenVerifier
@@ -90,9 +91,7 @@ class OptimusServicer(optimus_pb2_grpc.OptimusServicer):
             await abort(context, exc)
         metadata = version_metadata(read.view, read.version_id)
         if read.value is None:
-            missing = NotFound(
-                "key does not exist", code="key-not-found", key=request.key, version=read.version_id
-            )
+            missing = missing_key(request.key, read.version_id, excised=read.excised)
             await abort(context, missing, metadata)
         context.set_trailing_metadata(metadata)
         return pb.GetResponse(value=read.value, content_type=read.view.content_type)

@@ -2,7 +2,8 @@
 
 Readers only ever read committed versions (SAVED or later), whose entries
 never change, so an entry cached under its version id can't go stale, and
-neither can "this key is missing". Entries of versions being loaded go
+neither can "this key is missing" (an excision, the one change to a committed
+version, drops what it removed: `excise`, `forget`). Entries of versions being loaded go
 through: their writes are never cached. Memory is bounded by the bytes held
 (least recently used first out).
 """
@@ -81,6 +82,16 @@ class CachingEntryStore:
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         await self._inner.delete(dataset, version_id, tables)
 
+    async def excise(self, dataset: str, version_id: str, table: str, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._drop((version_id, table, key))
+        await self._inner.excise(dataset, version_id, table, keys)
+
+    def forget(self, version_id: str) -> None:
+        for name in [name for name in self._entries if name[0] == version_id]:
+            self._drop(name)
+        self._inner.forget(version_id)
+
     def scan(
         self,
         dataset: str,
@@ -91,6 +102,11 @@ class CachingEntryStore:
     ) -> AsyncIterator[EntryPage]:
         # Not cached: a whole version streamed once would only push out the hot entries.
         return self._inner.scan(dataset, version_id, tables, after, page_size)
+
+    def _drop(self, name: tuple[str, str, str]) -> None:
+        old = self._entries.pop(name, None)
+        if old is not None:
+            self._bytes -= len(old) + len(name[2]) + _OVERHEAD
 
     def _remember(self, name: tuple[str, str, str], value: bytes | None) -> None:
         stored = value if value is not None else _MISSING

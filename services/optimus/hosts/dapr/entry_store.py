@@ -52,6 +52,13 @@ def _delete(key: str) -> TransactionalStateOperation:
     return TransactionalStateOperation(key, b"", operation_type=TransactionOperationType.delete)
 
 
+def _as_mapping(manifest: list[str] | dict[str, str]) -> dict[str, str]:
+    """A manifest as "<table>/<key>" -> value hash."""
+    if isinstance(manifest, list):  # written before manifests kept value hashes
+        return dict.fromkeys(manifest, LEGACY_FINGERPRINT)
+    return manifest
+
+
 def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -143,6 +150,27 @@ class DaprEntryStore:
         for chunk in _chunks(doomed):
             await self._client.execute_state_transaction(self._store, [_delete(k) for k in chunk])
 
+    async def excise(self, dataset: str, version_id: str, table: str, keys: Sequence[str]) -> None:
+        """Delete the entries, and drop them (and their value hashes) from the manifests."""
+        names = {f"{table}/{key}" for key in keys}
+        count = await self._batch_count(dataset, version_id)
+        manifests = [state_keys.manifest(version_id, str(n)) for n in range(count)]
+        for name, raw in (await self._get_each(manifests)).items():
+            manifest = _as_mapping(orjson.loads(raw))
+            if not names.isdisjoint(manifest):
+                kept = {k: v for k, v in manifest.items() if k not in names}
+                # One manifest per call: several may not fit in one message to the sidecar.
+                await self._client.execute_state_transaction(
+                    self._store, [_upsert(name, orjson.dumps(kept))]
+                )
+        entries = [state_keys.entry(version_id, table, key) for key in keys]
+        for chunk in _chunks(entries):
+            await self._client.execute_state_transaction(self._store, [_delete(k) for k in chunk])
+        self.forget(version_id)
+
+    def forget(self, version_id: str) -> None:
+        self._indexes.pop(version_id, None)
+
     async def scan(
         self,
         dataset: str,
@@ -182,10 +210,7 @@ class DaprEntryStore:
         written: dict[str, str] = {}
         for name in manifests:
             if name in found:
-                manifest = orjson.loads(found[name])
-                if isinstance(manifest, list):  # written before manifests kept value hashes
-                    manifest = dict.fromkeys(manifest, LEGACY_FINGERPRINT)
-                written.update(manifest)
+                written.update(_as_mapping(orjson.loads(found[name])))
         return written
 
     async def _get_each(self, state_keys: list[str]) -> dict[str, bytes]:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -35,8 +36,11 @@ class ViewRefresher:
         names: DaprNames,
         interval_s: float,
         meter: Meter | None = None,
+        forget: Callable[[str], None] = lambda version_id: None,
     ) -> None:
         self._host = host
+        # Drops what this replica holds of a version's entries (`EntryStore.forget`).
+        self._forget = forget
         self._meter = meter if meter is not None else Meter()
         self._client = client
         self._store = names.entries_store
@@ -58,6 +62,8 @@ class ViewRefresher:
         except (TypeError, ValueError):  # not an event this replica can read: the aggregate can
             log.warning("refreshing %s after an unreadable event: %r", data.get("dataset"), data)
         else:
+            if event.type is EventType.EXCISED:  # cached entries of the version may be gone
+                self._forget(event.version_id)
             if self._host.views.advance(event.dataset, [event]):
                 if event.type is EventType.PUBLISHED:
                     # Wall clocks of two machines: as good as their NTP sync.

@@ -26,6 +26,7 @@ import orjson
 from rocksdict import (
     BlockBasedIndexType,
     BlockBasedOptions,
+    BottommostLevelCompaction,
     Cache,
     CompactOptions,
     DataBlockIndexType,
@@ -178,6 +179,14 @@ def _sequential(upper_bound: bytes) -> ReadOptions:
     return options
 
 
+def _forced_compaction() -> CompactOptions:
+    # The bottom level too, so that the files holding an excised value are rewritten
+    # without it even when no tombstone had to move down to reach it.
+    options = _compaction()
+    options.set_bottommost_level_compaction(BottommostLevelCompaction.force())
+    return options
+
+
 def _version_range(version_id: str) -> tuple[bytes, bytes]:
     start = _ENTRY + version_id.encode() + _SEP
     return start, start[:-1] + b"\x01"
@@ -254,6 +263,12 @@ class RocksEntryStore:
     async def delete(self, dataset: str, version_id: str, tables: Sequence[str]) -> None:
         await asyncio.to_thread(self._delete_range, version_id)
 
+    async def excise(self, dataset: str, version_id: str, table: str, keys: Sequence[str]) -> None:
+        await asyncio.to_thread(self._excise, version_id, table, keys)
+
+    def forget(self, version_id: str) -> None:
+        pass  # nothing of a version's entries is held outside RocksDB
+
     async def scan(
         self,
         dataset: str,
@@ -329,6 +344,19 @@ class RocksEntryStore:
             self._db.compact_range(start, end, _compaction())
         # Other writes may land meanwhile: what the disk gave back, never below zero.
         self._meter.gc_bytes_reclaimed += max(0, before - self._live_bytes())
+
+    def _excise(self, version_id: str, table: str, keys: Sequence[str]) -> None:
+        prefix = _ENTRY + f"{version_id}\0{table}\0".encode()
+        doomed = sorted(prefix + key.encode() for key in keys)
+        writes = WriteBatch(raw_mode=True)
+        for raw_key in doomed:
+            writes.delete(raw_key)
+        with _writing():
+            self._db.write(writes, self._write_options)
+            # A tombstone only shadows a value: flushed (no write-ahead log is left holding
+            # the memtable) and compacted with the files that hold the value, it is gone.
+            self._db.flush()
+            self._db.compact_range(doomed[0], doomed[-1] + _SEP, _forced_compaction())
 
     def _live_bytes(self) -> int:
         return self._db.property_int_value("rocksdb.live-sst-files-size") or 0
