@@ -139,10 +139,6 @@ def _options(block_cache_bytes: int) -> Options:
     options.set_block_based_table_factory(table)
     options.set_optimize_filters_for_hits(True)
     options.set_keep_log_file_num(2)
-    # A download writes faster than one memtable flush at a time keeps up with on a busy
-    # machine; with RocksDB's two memtables the writer then stalls, and so (its write
-    # holding the GIL) do the readers of the served version. Four give the flushes room.
-    options.set_max_write_buffer_number(4)
     return options
 
 
