@@ -36,7 +36,7 @@ from optimus.hosts.dapr.actor_client import DatasetActors
 from optimus.hosts.dapr.components import DaprNames
 from optimus.hosts.dapr.entry_store import DaprEntryStore
 from optimus.hosts.dapr.fence import DaprWriteFence
-from optimus.loader.dapr_sink import DaprStateSink
+from optimus.hosts.dapr.loader_sink import DaprStateSink
 from optimus.loader.encoding import EncodingRules
 from optimus.loader.errors import LoadFailed
 from optimus.loader.pipeline import PipelineSettings, load_sources
