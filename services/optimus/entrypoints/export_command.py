@@ -9,7 +9,8 @@ import httpx
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from optimus.client.transport import DEFAULT_BASE_URL
+from optimus.client.transport import DEFAULT_BASE_URL, bearer_headers
+from optimus.entrypoints.cli_options import Token
 
 FORMATS_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 CHUNK_BYTES = 1 << 20
@@ -53,13 +54,15 @@ def export(
         str,
         typer.Option("--url", "-u", envvar="OPTIMUS_URL", help="Base URL of the API."),
     ] = DEFAULT_BASE_URL,
+    token: Token = None,
 ) -> None:
     """Write a version's entries (table, key, value) to a file; `optimus load FILE
     --dataset D` loads it back into a version with the same digest."""
     export_format = FORMATS_BY_SUFFIX.get(output.suffix.lower())
     if export_format is None:
         _fail(f"{output}: the name must end in .jsonl or .parquet")
-    with httpx.Client(base_url=url, timeout=httpx.Timeout(60, read=600)) as client:
+    timeout = httpx.Timeout(60, read=600)
+    with httpx.Client(base_url=url, headers=bearer_headers(token), timeout=timeout) as client:
         if version_id is None:
             active = _checked(client.get(f"/datasets/{dataset}")).json()["active-version"]
             if active is None:
