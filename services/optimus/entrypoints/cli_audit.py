@@ -8,6 +8,7 @@ from typing import Annotated
 import httpx
 import typer
 
+from optimus.client.errors import error_from_response
 from optimus.client.transport import bearer_headers
 from optimus.domain.audit import ChainCheck, check_chain
 from optimus.entrypoints.cli_options import Token
@@ -53,7 +54,8 @@ def verify(
     assert url is not None
     reply = httpx.get(f"{url.rstrip('/')}/audit/verify", headers=bearer_headers(token), timeout=300)
     if reply.status_code != 200:  # refused (401, 403: an admin token is needed)
-        typer.secho(f"refused: {reply.status_code}: {reply.text}", fg=typer.colors.RED, err=True)
+        error = error_from_response(reply.status_code, reply.content)
+        typer.secho(f"refused: {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
     body = reply.json()
     _report(ChainCheck(body["records"], body["first-broken"], body["reason"]))

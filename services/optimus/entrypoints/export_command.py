@@ -9,6 +9,7 @@ import httpx
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from optimus.client.errors import error_from_response
 from optimus.client.transport import DEFAULT_BASE_URL, bearer_headers
 from optimus.entrypoints.cli_options import Token
 
@@ -22,13 +23,10 @@ def _fail(message: str) -> None:
 
 
 def _checked(response: httpx.Response) -> httpx.Response:
+    """The response, or exit 1 with the server's message (a 401 or 403 too)."""
     if response.is_error:
-        response.read()
-        try:
-            message = response.json().get("message", response.text)
-        except ValueError:
-            message = response.text
-        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+        error = error_from_response(response.status_code, response.read())
+        typer.secho(f"refused: {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
     return response
 
