@@ -9,20 +9,27 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from optimus.client import AsyncOptimusClient, OptimusClient
+from optimus.client import AsyncOptimusClient, OptimusClient, Replica, ReplicaSource
 from optimus.entrypoints.cli import cli
 from tests.support.api import Api
 from tests.support.auth import Secured, auth_setup
+from tests.support.ports import free_port
 from tests.support.server import OptimusServer
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+def grpc_address() -> str:
+    return f"127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, grpc_address: str) -> Iterator[Secured]:
     auth_file, tokens, issuer = auth_setup(tmp_path_factory.mktemp("token-auth"))
     optimus = OptimusServer(
-        tmp_path_factory.mktemp("token") / "data", "--auth-file", str(auth_file)
+        tmp_path_factory.mktemp("token") / "data",
+        *("--auth-file", str(auth_file), "--grpc-port", grpc_address.rsplit(":", 1)[1]),
     )
     optimus.start()
     try:
@@ -129,3 +136,15 @@ def test_audit_verify_of_a_server_refused_without_admin_exits_1(server: Secured)
     assert result.exit_code == 1 and "HTTP 403" in result.stderr and reader not in result.stderr
     admin = ["audit", "verify", "--url", server.base_url, "--token", server.tokens["admin"]]
     assert runner.invoke(cli, admin).exit_code == 0
+
+
+def test_a_replica_follows_a_secured_server_with_a_token(
+    server: Secured, published: tuple[str, str, str], grpc_address: str
+) -> None:
+    dataset, v1, _ = published
+    source = ReplicaSource(server.base_url, grpc_address, token=server.tokens["reader"])
+    replica = Replica(source, dataset).start(timeout=30)  # refused, it would retry till then
+    try:
+        assert replica.version_id == v1 and replica.get("items", "a") == b"1"
+    finally:
+        replica.close()
