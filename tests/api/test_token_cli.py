@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from optimus.client import AsyncOptimusClient, OptimusClient, Replica, ReplicaSource
+from optimus.client import (
+    AsyncOptimusClient,
+    Forbidden,
+    OptimusClient,
+    Replica,
+    ReplicaSource,
+    Unauthenticated,
+)
 from optimus.entrypoints.cli import cli
 from tests.support.api import Api
 from tests.support.auth import Secured, auth_setup
@@ -122,6 +129,10 @@ def test_the_sdk_reads_with_a_token_sync_and_async(
     reader = server.tokens["reader"]
     with OptimusClient(server.base_url, token=reader) as client:
         assert client.get(dataset, "items", "a", version_id=v1) == 1
+        with pytest.raises(Forbidden):
+            client.publish(published[2])
+    with OptimusClient(server.base_url) as anonymous, pytest.raises(Unauthenticated):
+        anonymous.get(dataset, "items", "a", version_id=v1)
 
     async def read() -> object:
         async with AsyncOptimusClient(server.base_url, token=reader) as client:
