@@ -37,6 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, grpc_address: str) -> Itera
     optimus = OptimusServer(
         tmp_path_factory.mktemp("token") / "data",
         *("--auth-file", str(auth_file), "--grpc-port", grpc_address.rsplit(":", 1)[1]),
+        *issuer.serve_args(),
     )
     optimus.start()
     try:
@@ -78,6 +79,9 @@ def test_a_token_by_option_or_by_environment_works(
     code, out = optimus(server, "get", dataset, "items", "a", "--version-id", v1, "--token", reader)
     assert (code, out.strip()) == (0, "1")
     code, out = optimus(server, "versions", dataset, env={"OPTIMUS_TOKEN": reader})
+    assert code == 0 and v1 in out
+    jwt = server.issuer.token("alice", ["reader:*"])
+    code, out = optimus(server, "versions", dataset, "--json", "--token", jwt)
     assert code == 0 and v1 in out
 
 
