@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from optimus.client import Forbidden, OptimusClient
 from tests.support.api import Api, unique
 from tests.support.auth import Secured, create_token, token_command
 from tests.support.waiting import eventually
@@ -89,3 +90,12 @@ def test_an_expired_token_is_refused(secured: Secured) -> None:
     ) as brief:
         eventually(lambda: brief.get("/datasets").status_code == 200, what="token accepted")
         eventually(lambda: brief.get("/datasets").status_code == 401, what="expired token refused")
+
+
+def test_the_sdk_calls_with_its_token(secured: Secured) -> None:
+    with secured.client("admin") as admin:
+        dataset = Api(admin).create_dataset()
+    with OptimusClient(secured.base_url, token=secured.tokens["reader"]) as reader:
+        assert reader.dataset(dataset).name == dataset
+        with pytest.raises(Forbidden):
+            reader.create_version(dataset)

@@ -17,7 +17,13 @@ from optimus.client.events import apply_version_event
 from optimus.client.models import FINAL_SAVE_STATES, Dataset, Entries, Pulled, Version
 from optimus.client.pointers import ActivePointers
 from optimus.client.reads import ReadPath, merged
-from optimus.client.transport import DEFAULT_APP_ID, DEFAULT_BASE_URL, dapr_base_url, dapr_headers
+from optimus.client.transport import (
+    DEFAULT_APP_ID,
+    DEFAULT_BASE_URL,
+    bearer_headers,
+    dapr_base_url,
+    dapr_headers,
+)
 
 
 class AsyncOptimusClient:
@@ -28,6 +34,7 @@ class AsyncOptimusClient:
         base_url: str = DEFAULT_BASE_URL,
         *,
         user: str | None = None,
+        token: str | None = None,
         timeout: float = 30.0,
         cache_entries: int = 100_000,
         cache_bytes: int = 64 << 20,
@@ -39,7 +46,7 @@ class AsyncOptimusClient:
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout,
-            headers=headers,
+            headers={**(headers or {}), **bearer_headers(token)},
             transport=transport,
             limits=httpx.Limits(max_connections=max_connections),
         )

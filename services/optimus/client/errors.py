@@ -34,6 +34,14 @@ class BadRequest(ApiError):
     """400: the input is malformed or not allowed."""
 
 
+class Unauthenticated(ApiError):
+    """401: no token, or one the server does not accept (expired, revoked, wrongly signed)."""
+
+
+class Forbidden(ApiError):
+    """403: the token is valid but lacks the role on the dataset (`details` names both)."""
+
+
 class NotFound(ApiError):
     """404: no such dataset, table, version or key."""
 
@@ -79,6 +87,8 @@ class Unavailable(OptimusClientError):
 
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequest,
+    401: Unauthenticated,
+    403: Forbidden,
     404: NotFound,
     409: Conflict,
     410: Gone,

@@ -16,7 +16,13 @@ from optimus.client.events import apply_version_event
 from optimus.client.models import FINAL_SAVE_STATES, Dataset, Entries, Pulled, Version
 from optimus.client.pointers import ActivePointers
 from optimus.client.reads import ReadPath, merged
-from optimus.client.transport import DEFAULT_APP_ID, DEFAULT_BASE_URL, dapr_base_url, dapr_headers
+from optimus.client.transport import (
+    DEFAULT_APP_ID,
+    DEFAULT_BASE_URL,
+    bearer_headers,
+    dapr_base_url,
+    dapr_headers,
+)
 
 
 class OptimusClient:
@@ -24,7 +30,8 @@ class OptimusClient:
 
     Entries read are cached by version id (bounded LRU); unpinned reads use
     the dataset's active version, re-checked with the server at least every
-    `active_ttl` seconds and moved at once by `handle_version_event`.
+    `active_ttl` seconds and moved at once by `handle_version_event`. With
+    `token`, every call carries it (a server with authentication on needs one).
     """
 
     def __init__(
@@ -32,6 +39,7 @@ class OptimusClient:
         base_url: str = DEFAULT_BASE_URL,
         *,
         user: str | None = None,
+        token: str | None = None,
         timeout: float = 30.0,
         cache_entries: int = 100_000,
         cache_bytes: int = 64 << 20,
@@ -40,7 +48,10 @@ class OptimusClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._http = httpx.Client(
-            base_url=base_url, timeout=timeout, headers=headers, transport=transport
+            base_url=base_url,
+            timeout=timeout,
+            headers={**(headers or {}), **bearer_headers(token)},
+            transport=transport,
         )
         if user is not None:
             self._http.headers[calls.USER_HEADER] = user

@@ -3,7 +3,8 @@
 Dapr's HTTP service invocation is plain HTTP to the local sidecar, which
 forwards `/v1.0/invoke/<app-id>/method/<path>` to `<path>` on the app; so
 invoking Optimus through Dapr is only a different base URL (plus the API
-token header when the sidecar requires one).
+token header when the sidecar requires one). A server with authentication on
+wants `Authorization: Bearer <token>` on every /v1 call, on either path.
 """
 
 from __future__ import annotations
@@ -25,3 +26,8 @@ def dapr_headers() -> dict[str, str]:
     """The sidecar's API token, when one is configured ($DAPR_API_TOKEN)."""
     token = os.environ.get("DAPR_API_TOKEN")
     return {"dapr-api-token": token} if token else {}
+
+
+def bearer_headers(token: str | None) -> dict[str, str]:
+    """The Authorization header of an Optimus token (API token or JWT), if one is given."""
+    return {"authorization": f"Bearer {token}"} if token else {}

@@ -8,7 +8,10 @@ from typing import Annotated
 import httpx
 import typer
 
+from optimus.client.errors import error_from_response
+from optimus.client.transport import bearer_headers
 from optimus.domain.audit import ChainCheck, check_chain
+from optimus.entrypoints.cli_options import Token
 from optimus.hosts.embedded.audit_file import FILE_NAME, read_records
 
 audit = typer.Typer(help="The audit log.")
@@ -34,9 +37,7 @@ def verify(
     url: Annotated[
         str | None, typer.Option(help="A running server's /v1 URL: it checks its own log.")
     ] = None,
-    token: Annotated[
-        str | None, typer.Option(envvar="OPTIMUS_TOKEN", help="An admin token, with --url.")
-    ] = None,
+    token: Token = None,
 ) -> None:
     """Exit 0 if every record chains to the one before it; else name the first broken one."""
     if (data_dir is None) == (url is None):
@@ -51,10 +52,10 @@ def verify(
         _report(check_chain(records))
         return
     assert url is not None
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    reply = httpx.get(f"{url.rstrip('/')}/audit/verify", headers=headers, timeout=300)
-    if reply.status_code != 200:
-        typer.secho(f"{reply.status_code}: {reply.text}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+    reply = httpx.get(f"{url.rstrip('/')}/audit/verify", headers=bearer_headers(token), timeout=300)
+    if reply.status_code != 200:  # refused (401, 403: an admin token is needed)
+        error = error_from_response(reply.status_code, reply.content)
+        typer.secho(f"refused: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
     body = reply.json()
     _report(ChainCheck(body["records"], body["first-broken"], body["reason"]))

@@ -9,7 +9,9 @@ import httpx
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from optimus.client.transport import DEFAULT_BASE_URL
+from optimus.client.errors import error_from_response
+from optimus.client.transport import DEFAULT_BASE_URL, bearer_headers
+from optimus.entrypoints.cli_options import Token
 
 FORMATS_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 CHUNK_BYTES = 1 << 20
@@ -21,13 +23,10 @@ def _fail(message: str) -> None:
 
 
 def _checked(response: httpx.Response) -> httpx.Response:
+    """The response, or exit 1 with the server's message (a 401 or 403 too)."""
     if response.is_error:
-        response.read()
-        try:
-            message = response.json().get("message", response.text)
-        except ValueError:
-            message = response.text
-        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+        error = error_from_response(response.status_code, response.read())
+        typer.secho(f"refused: {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
     return response
 
@@ -53,13 +52,15 @@ def export(
         str,
         typer.Option("--url", "-u", envvar="OPTIMUS_URL", help="Base URL of the API."),
     ] = DEFAULT_BASE_URL,
+    token: Token = None,
 ) -> None:
     """Write a version's entries (table, key, value) to a file; `optimus load FILE
     --dataset D` loads it back into a version with the same digest."""
     export_format = FORMATS_BY_SUFFIX.get(output.suffix.lower())
     if export_format is None:
         _fail(f"{output}: the name must end in .jsonl or .parquet")
-    with httpx.Client(base_url=url, timeout=httpx.Timeout(60, read=600)) as client:
+    timeout = httpx.Timeout(60, read=600)
+    with httpx.Client(base_url=url, headers=bearer_headers(token), timeout=timeout) as client:
         if version_id is None:
             active = _checked(client.get(f"/datasets/{dataset}")).json()["active-version"]
             if active is None:

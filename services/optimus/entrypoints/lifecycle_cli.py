@@ -17,6 +17,7 @@ import typer
 
 from optimus.client import OptimusClient, OptimusClientError, Version
 from optimus.client.transport import DEFAULT_BASE_URL
+from optimus.entrypoints.cli_options import Token
 
 REFUSED = 1
 
@@ -31,10 +32,11 @@ Reason = Annotated[str | None, typer.Option(help="Why; recorded in the operation
 
 
 @contextmanager
-def _client(url: str) -> Iterator[OptimusClient]:
-    """A client; a refusal or an unreachable server ends the command with exit code 1."""
+def _client(url: str, token: str | None) -> Iterator[OptimusClient]:
+    """A client; a refusal (401 and 403 too) or an unreachable server ends the command with
+    exit code 1."""
     try:
-        with OptimusClient(url, cache_entries=0, active_ttl=0) as client:
+        with OptimusClient(url, token=token, cache_entries=0, active_ttl=0) as client:
             yield client
     except OptimusClientError as exc:
         typer.secho(f"refused: {exc}", fg=typer.colors.RED, err=True)
@@ -60,9 +62,9 @@ def _when(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def datasets(url: Url = DEFAULT_BASE_URL, json: Json = False) -> None:
+def datasets(url: Url = DEFAULT_BASE_URL, token: Token = None, json: Json = False) -> None:
     """List the datasets, with their active and candidate versions."""
-    with _client(url) as client:
+    with _client(url, token) as client:
         found = client.datasets()
     if json:
         _print_json([d.raw for d in found])
@@ -73,9 +75,11 @@ def datasets(url: Url = DEFAULT_BASE_URL, json: Json = False) -> None:
     _print_table(("DATASET", "TABLES", "ACTIVE", "CANDIDATE"), rows)
 
 
-def versions(dataset: str, url: Url = DEFAULT_BASE_URL, json: Json = False) -> None:
+def versions(
+    dataset: str, url: Url = DEFAULT_BASE_URL, token: Token = None, json: Json = False
+) -> None:
     """List a dataset's versions, oldest first."""
-    with _client(url) as client:
+    with _client(url, token) as client:
         found = client.versions(dataset)
     if json:
         _print_json([v.raw for v in found])
@@ -105,10 +109,11 @@ def diff(
     ] = None,
     entries: Annotated[bool, typer.Option("--entries", help="List the changed keys.")] = False,
     url: Url = DEFAULT_BASE_URL,
+    token: Token = None,
     json: Json = False,
 ) -> None:
     """What VERSION adds, removes and changes against another version."""
-    with _client(url) as client:
+    with _client(url, token) as client:
         summary = client.diff(version, against=against)
         changes = list(client.diff_entries(version, against=summary["against"])) if entries else []
     if json:
@@ -132,10 +137,15 @@ def _shown(change: dict[str, Any], side: str) -> str | None:
 
 
 def history(
-    dataset: str, table: str, key: str, url: Url = DEFAULT_BASE_URL, json: Json = False
+    dataset: str,
+    table: str,
+    key: str,
+    url: Url = DEFAULT_BASE_URL,
+    token: Token = None,
+    json: Json = False,
 ) -> None:
     """KEY's value in every retained version of DATASET."""
-    with _client(url) as client:
+    with _client(url, token) as client:
         found = client.history(dataset, table, key)
     if json:
         _print_json(found)
@@ -163,16 +173,19 @@ def get(
     ] = None,
     track: Annotated[str | None, typer.Option(help="candidate: read the staged candidate.")] = None,
     url: Url = DEFAULT_BASE_URL,
+    token: Token = None,
     json: Json = False,
 ) -> None:
     """Print KEY's value (from the active version, a pinned one, or the candidate)."""
-    with _client(url) as client:
+    with _client(url, token) as client:
         value = client.get(dataset, table, key, version_id=version_id, track=track)
     typer.echo(orjson.dumps(value).decode() if json or not isinstance(value, str) else value)
 
 
-def _transition(act: Callable[[OptimusClient], Version], done: str, url: str, json: bool) -> None:
-    with _client(url) as client:
+def _transition(
+    act: Callable[[OptimusClient], Version], done: str, url: str, token: str | None, json: bool
+) -> None:
+    with _client(url, token) as client:
         version = act(client)
     if json:
         _print_json(version.raw)
@@ -181,10 +194,14 @@ def _transition(act: Callable[[OptimusClient], Version], done: str, url: str, js
 
 
 def stage(
-    version: str, reason: Reason = None, url: Url = DEFAULT_BASE_URL, json: Json = False
+    version: str,
+    reason: Reason = None,
+    url: Url = DEFAULT_BASE_URL,
+    token: Token = None,
+    json: Json = False,
 ) -> None:
     """Make a SAVED version the candidate: readers of the candidate track get it."""
-    _transition(lambda c: c.stage(version, reason=reason), "staged", url, json)
+    _transition(lambda c: c.stage(version, reason=reason), "staged", url, token, json)
 
 
 def publish(
@@ -194,12 +211,15 @@ def publish(
         bool, typer.Option("--force", help="Override failed publish gates (needs --reason).")
     ] = False,
     url: Url = DEFAULT_BASE_URL,
+    token: Token = None,
     json: Json = False,
 ) -> None:
     """Publish a SAVED version: every reader switches to it at once."""
     if force and not reason:
         raise typer.BadParameter("--force needs a --reason", param_hint="--reason")
-    _transition(lambda c: c.publish(version, reason=reason, force=force), "published", url, json)
+    _transition(
+        lambda c: c.publish(version, reason=reason, force=force), "published", url, token, json
+    )
 
 
 def rollback(
@@ -209,6 +229,7 @@ def rollback(
     ] = None,
     reason: Reason = None,
     url: Url = DEFAULT_BASE_URL,
+    token: Token = None,
     json: Json = False,
 ) -> None:
     """Re-publish an earlier SAVED version of DATASET (by default the one before the active)."""
@@ -217,7 +238,7 @@ def rollback(
         target = version or _previous(client, dataset)
         return client.publish(target, reason=reason)
 
-    _transition(act, "rolled back to", url, json)
+    _transition(act, "rolled back to", url, token, json)
 
 
 def _previous(client: OptimusClient, dataset: str) -> str:
@@ -235,10 +256,14 @@ def _previous(client: OptimusClient, dataset: str) -> str:
 
 
 def discard(
-    version: str, reason: Reason = None, url: Url = DEFAULT_BASE_URL, json: Json = False
+    version: str,
+    reason: Reason = None,
+    url: Url = DEFAULT_BASE_URL,
+    token: Token = None,
+    json: Json = False,
 ) -> None:
     """Discard a version that is not published; its entries are deleted."""
-    _transition(lambda c: c.discard(version, reason=reason), "discarded", url, json)
+    _transition(lambda c: c.discard(version, reason=reason), "discarded", url, token, json)
 
 
 def excise(
@@ -249,10 +274,11 @@ def excise(
         str, typer.Option(help="Why (required): kept in the audit and operation logs.")
     ],
     url: Url = DEFAULT_BASE_URL,
+    token: Token = None,
     json: Json = False,
 ) -> None:
     """Remove KEYS of TABLE from every retained version of DATASET, for good (admin)."""
-    with _client(url) as client:
+    with _client(url, token) as client:
         done = client.excise(dataset, table, keys, reason=reason)
     if json:
         _print_json(done)

@@ -12,6 +12,7 @@ import typer
 
 from optimus.client.transport import DEFAULT_BASE_URL
 from optimus.domain.export_layout import COLUMNS as EXPORT_COLUMNS
+from optimus.entrypoints.cli_options import Token
 from optimus.loader.errors import BadRow, LoadFailed, TooManyBadRows
 from optimus.loader.mapping import ColumnMapping, ValueFormat
 from optimus.loader.plan import (
@@ -64,6 +65,7 @@ def load(
             rich_help_panel=_INPUT,
         ),
     ] = None,
+    token: Token = None,
     input_format: Annotated[
         Format | None,
         typer.Option(
@@ -210,6 +212,7 @@ def load(
     settings = RunSettings(
         journal_dir=journal_dir or default_journal_dir(),
         base_url=url,
+        token=token,
         concurrency=concurrency,
         discard_on_error=discard_on_error,
         user=user or _login_name(),

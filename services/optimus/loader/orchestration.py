@@ -38,6 +38,7 @@ class RunSettings:
 
     journal_dir: Path
     base_url: str | None = None  # None: the journal's, on resume
+    token: str | None = None  # never journaled: a resume is given it again
     concurrency: int = 4
     discard_on_error: bool = False
     user: str | None = None
@@ -79,6 +80,7 @@ def _client(base_url: str, settings: RunSettings) -> AsyncOptimusClient:
     return AsyncOptimusClient(
         base_url,
         user=settings.user,
+        token=settings.token,
         timeout=settings.timeout,
         cache_entries=0,
         max_connections=settings.concurrency + 2,

@@ -134,7 +134,7 @@ class AsyncReplica:
         """Serve what the disk holds, then follow the server; return once the active
         version is served (or the dataset has none). TimeoutError otherwise."""
         self._http = httpx.AsyncClient(
-            base_url=self.source.rest_url, headers=self.source.rest_headers, timeout=30.0
+            base_url=self.source.rest_url, headers=self.source.http_headers(), timeout=30.0
         )
         self._channel = grpc.aio.insecure_channel(self.source.grpc_address)
         self._stub = optimus_pb2_grpc.OptimusStub(self._channel)
@@ -214,7 +214,7 @@ class AsyncReplica:
         request = pb.WatchDatasetRequest(dataset=self.dataset)
         while True:
             try:
-                stream = self._stub.WatchDataset(request, metadata=self.source.grpc_metadata)
+                stream = self._stub.WatchDataset(request, metadata=self.source.call_metadata())
                 async for change in stream:
                     state = change.current if change.HasField("current") else change.event
                     self._observe(state.revision, state.active_version_id or None)

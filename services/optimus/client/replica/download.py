@@ -47,7 +47,7 @@ async def download(
             chunk_size=chunk_size,
         )
         stats = progress.stats
-        async for chunk in stub.StreamVersion(request, metadata=source.grpc_metadata):
+        async for chunk in stub.StreamVersion(request, metadata=source.call_metadata()):
             keys, values = list(chunk.keys), list(chunk.values)
             if not keys:
                 continue
