@@ -14,12 +14,12 @@ REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()
 
 
-def block(heading: str, language: str) -> str:
-    """The first fenced block of `language` under the `## heading` section."""
+def block(heading: str, language: str, n: int = 0) -> str:
+    """The `n`-th (from 0) fenced block of `language` under the `## heading` section."""
     section = README.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
-    found = re.search(rf"```{language}\n(.*?)```", section, re.DOTALL)
-    assert found, f"no {language} block under {heading}"
-    return found.group(1)
+    found = re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    assert len(found) > n, f"no {language} block #{n} under {heading}"
+    return found[n]
 
 
 def test_walkthrough_load_and_client_snippets(tmp_path: Path) -> None:
