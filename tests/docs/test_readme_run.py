@@ -1,16 +1,17 @@
 """The README's run commands work when pasted: each block taken from the README text.
 
 A block runs in bash, in a temporary directory as its working directory (so
-`./optimus-data`, `auth.yaml` and the block's run dir land there, never in the
-repo), holding `.venv`:
+`./optimus-data` and `auth.yaml` land there, never in the repo) holding `.venv`:
 a throwaway venv layered over the venv running these tests (a `.pth` file adds its
 site-packages), so `python3 -m venv .venv` is the re-run a user makes and
-`pip install -e .` installs this checkout into it without touching the shared venv.
-The only textual substitutions, each stated where it is made: `-e .` becomes
-`-e <repo>` (the working directory is not the repo), and 8888 (or the default
-port) becomes a free port. PYTHONPATH is removed, as in a user's shell, so the
-block runs the package pip installed. `pip install -e` builds with setuptools from
-PyPI (build isolation): it needs the network and takes a few seconds.
+`pip install -e .` installs this checkout into it without touching the shared venv
+(setuptools still writes the gitignored services/optimus.egg-info, as it does in CI).
+The substitutions, each stated where it is made: `-e .` becomes `-e <repo>` (the
+working directory is not the repo), and 8888 (or the default port) becomes a free
+port. In the environment: PYTHONPATH is removed, as in a user's shell, so the block
+runs the package pip installed; TMPDIR is the test's own, where the Dapr launcher
+makes its run dir. `pip install -e` builds with setuptools from PyPI (build
+isolation): it needs the network, about 10 s here.
 
 Not run here: "Test it" (`bash .ci/run` is CI itself), "Deploy on Kubernetes"
 (needs a cluster; tests/deploy renders the overlays) and "Performance" (benchmarks).
@@ -95,7 +96,7 @@ def launch(cwd: Path, tmp_path: Path) -> Iterator[Launch]:
                 subprocess.Popen(
                     ["bash", "-c", pasted(shell)],
                     cwd=cwd,
-                    env=user_env() | {"TMPDIR": str(tmp_path)},  # the launcher's run dir goes there
+                    env=user_env() | {"TMPDIR": str(tmp_path)},  # the launcher's run dir
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
@@ -127,6 +128,7 @@ def test_run_it_serves_on_the_port_and_writes_the_data_dir(cwd: Path, launch: La
     assert created.status_code == 201, created.text
     assert httpx.get(f"{url}/v1/datasets/d").json()["name"] == "d"
     assert any((cwd / "optimus-data").iterdir())
+    assert answers_200(f"{url}/docs")  # the OpenAPI docs the README points to
 
 
 def test_run_it_with_auth_needs_the_token_it_prints(cwd: Path, launch: Launch) -> None:
@@ -137,7 +139,7 @@ def test_run_it_with_auth_needs_the_token_it_prints(cwd: Path, launch: Launch) -
     url = f"http://127.0.0.1:{port}"
     eventually(lambda: healthy(f"{url}/healthcheck", block, log), timeout=60, what="serve")
 
-    assert " " not in token and len(token) >= 20
+    assert re.fullmatch(r"optimus_[\w-]{20,}", token), token
     assert httpx.get(f"{url}/v1/datasets").status_code == 401
     with_token = httpx.get(f"{url}/v1/datasets", headers={"Authorization": f"Bearer {token}"})
     assert with_token.status_code == 200, with_token.text
@@ -158,6 +160,7 @@ def test_on_dapr_answers_through_the_sidecar_and_ctrl_c_stops_it(launch: Launch)
     invoke = f"{dapr_http}/v1.0/invoke/optimus-api/method/healthcheck"
     eventually(lambda: answers_200(invoke), timeout=30, what="healthcheck through the sidecar")
     processes = psutil.Process(block.pid).children(recursive=True)
+    assert {"daprd", "placement", "scheduler", "optimus"} <= {p.name() for p in processes}
 
     os.killpg(block.pid, signal.SIGINT)  # Ctrl-C in the terminal
 
