@@ -22,35 +22,44 @@ def block(heading: str, language: str, n: int = 0) -> str:
     return found[n]
 
 
+def bash(
+    shell: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 120
+) -> str:
+    """The stdout of `shell`, run with bash's strict mode; it must succeed."""
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", shell],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def check_walkthrough(address: str) -> None:
+    """The curl walkthrough, run against `address` instead of localhost:8888."""
+    out = bash(block("A walkthrough with curl", "bash").replace("localhost:8888", address))
+    assert '"status":"OK","message":"dataset created"' in out
+    assert '"status": "SAVED"' in out
+    assert out.count("x-version-id:") == 2  # the first read, and the read after the rollback
+    assert '{"scores": []}' in out  # version 2, before the rollback, exactly as sent
+    assert '"keys-found":2,"keys-missing":1' in out
+
+
 def test_walkthrough_load_and_client_snippets(tmp_path: Path) -> None:
     server = OptimusServer(tmp_path / "data").start()
     try:
         address = f"127.0.0.1:{server.port}"
-        shell = block("A walkthrough with curl", "bash") + block(
-            "Loading data: `optimus load`", "bash"
-        )
-        shell = shell.replace("localhost:8888", address).replace(
-            "/tmp/items.tsv", str(tmp_path / "i.tsv")
-        )
+        check_walkthrough(address)
+        shell = block("Loading data: `optimus load`", "bash")
+        shell = shell.replace("/tmp/items.tsv", str(tmp_path / "i.tsv"))
         shell = shell.replace(
             ".venv/bin/optimus load",
             f"{sys.executable} -m optimus load --url http://{address}/v1 --journal-dir {tmp_path}",
         )
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", shell],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        out = done.stdout
-        assert '"status":"OK","message":"dataset created"' in out
-        assert '"status": "SAVED"' in out
-        assert out.count("x-version-id:") == 2  # the first read, and the read after the rollback
-        assert '{"scores": []}' in out  # version 2, before the rollback, exactly as sent
-        assert '"keys-found":2,"keys-missing":1' in out
-        assert "status    PUBLISHED" in out
+        assert "status    PUBLISHED" in bash(shell)
 
         python = block("Reading from services: `optimus.client`", "python").replace(
             "http://127.0.0.1:8888", f"http://{address}"
@@ -71,16 +80,7 @@ def test_before_you_publish_walkthrough(tmp_path: Path) -> None:
         address = f"127.0.0.1:{server.port}"
         shell = block("Before you publish", "bash").replace("localhost:8888", address)
         shell = shell.replace(".venv/bin/optimus ", f"{sys.executable} -m optimus ")
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", shell],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=os.environ | {"OPTIMUS_URL": f"http://{address}/v1"},
-        )
-        assert done.returncode == 0, done.stderr
-        out = done.stdout
+        out = bash(shell, env=os.environ | {"OPTIMUS_URL": f"http://{address}/v1"})
         assert "(total)  1      1        1        1" in out
         assert '"code":"publish-gates-failed"' in out
         assert "x-optimus-track: candidate" in out

@@ -3,7 +3,7 @@
 A block runs in bash, in a temporary directory as its working directory (so
 `./optimus-data` and `auth.yaml` land there, never in the repo) holding `.venv`:
 a throwaway venv layered over the venv running these tests (a `.pth` file adds its
-site-packages), so `python3 -m venv .venv` is the re-run a user makes and
+site-packages), so `python3.11 -m venv .venv` is the re-run a user makes and
 `pip install -e .` installs this checkout into it without touching the shared venv
 (setuptools still writes the gitignored services/optimus.egg-info, as it does in CI).
 The substitutions, each stated where it is made: `-e .` becomes `-e <repo>` (the
@@ -32,7 +32,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.docs.test_readme import REPO, block
+from tests.docs.test_readme import REPO, bash, block, check_walkthrough
 from tests.support.ports import free_port
 from tests.support.waiting import answers_200, eventually
 
@@ -49,13 +49,13 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = sysconfig.get_paths(vars={"base": str(home / ".venv")})["purelib"]
     Path(site, "repo-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     install = RUN_IT.split(" && .venv/bin/optimus serve")[0]
-    run(install, home, timeout=300)
+    bash(pasted(install), env=user_env(), cwd=home, timeout=300)
     return home / ".venv"
 
 
 @pytest.fixture
 def cwd(venv: Path) -> Path:
-    """The directory holding `.venv` (`python3 -m venv` refuses a symlinked one)."""
+    """The directory holding `.venv` (`python -m venv` refuses a symlinked one)."""
     return venv.parent
 
 
@@ -66,19 +66,6 @@ def user_env() -> dict[str, str]:
 def pasted(shell: str) -> str:
     """`-e .` installs the repo: the working directory is a temporary one."""
     return shell.replace("pip install -e .", f"pip install -e {REPO}")
-
-
-def run(shell: str, cwd: Path, timeout: float = 60) -> str:
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", pasted(shell)],
-        cwd=cwd,
-        env=user_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 Launch = Callable[[str], tuple[subprocess.Popen[bytes], Path]]
@@ -134,7 +121,7 @@ def test_run_it_serves_on_the_port_and_writes_the_data_dir(cwd: Path, launch: La
 def test_run_it_with_auth_needs_the_token_it_prints(cwd: Path, launch: Launch) -> None:
     create, serve = WITH_AUTH.strip().splitlines()
     port = free_port()
-    token = run(create, cwd).strip().splitlines()[-1]
+    token = bash(pasted(create), env=user_env(), cwd=cwd).strip().splitlines()[-1]
     block, log = launch(f"{serve} --port {port}")  # a free port
     url = f"http://127.0.0.1:{port}"
     eventually(lambda: healthy(f"{url}/healthcheck", block, log), timeout=60, what="serve")
@@ -146,9 +133,11 @@ def test_run_it_with_auth_needs_the_token_it_prints(cwd: Path, launch: Launch) -
     assert (cwd / "auth.yaml").exists()
 
 
-def test_on_dapr_answers_through_the_sidecar_and_ctrl_c_stops_it(launch: Launch) -> None:
+def test_on_dapr_answers_through_the_sidecar_runs_the_walkthrough_and_stops_on_ctrl_c(
+    launch: Launch,
+) -> None:
     port = free_port()
-    shell = ON_DAPR.replace("8888", str(port))  # a free port, for the app and its sidecar
+    shell = ON_DAPR.replace("8888", str(port))  # a free port: the app's, in --app-port and --port
     block, log = launch(shell)
 
     def sidecar() -> str | None:
@@ -159,6 +148,7 @@ def test_on_dapr_answers_through_the_sidecar_and_ctrl_c_stops_it(launch: Launch)
     dapr_http = eventually(sidecar, timeout=240, pause=0.2, what="the launcher's address line")
     invoke = f"{dapr_http}/v1.0/invoke/optimus-api/method/healthcheck"
     eventually(lambda: answers_200(invoke), timeout=30, what="healthcheck through the sidecar")
+    check_walkthrough(f"127.0.0.1:{port}")  # "works unchanged against it"
     processes = psutil.Process(block.pid).children(recursive=True)
     assert {"daprd", "placement", "scheduler", "optimus"} <= {p.name() for p in processes}
 
