@@ -3,7 +3,8 @@
 `embedded` is `optimus serve`; `dapr-local` and `dapr-redis` are `optimus serve
 --dapr` on the real Dapr runtime (SQLite state with in-memory pub/sub, and
 Redis state and pub/sub), reached through Dapr service invocation as
-consumers reach it.
+consumers reach it; `dapr-postgres` too with OPTIMUS_TEST_POSTGRES=all
+(tests/support/component_sets.py).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import pytest
 from optimus.dapr_runtime import DaprCluster
 from tests.support.api import Api
 from tests.support.auth import Secured, auth_setup
+from tests.support.component_sets import REST_HOSTS
 from tests.support.dapr_optimus import invocation_url, start_api
 from tests.support.server import OptimusServer
 
-HOSTS = ["embedded", "dapr-local", "dapr-redis"]
+HOSTS = REST_HOSTS
 
 
 @pytest.fixture(scope="session", params=HOSTS)

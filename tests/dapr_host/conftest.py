@@ -5,6 +5,8 @@ outcome depends on the state store (GC, entries shared by app ids, durability
 under kills) are marked ``on_postgres_too`` and also run on the postgres set
 (PostgreSQL state, pub/sub on Redis); the others exercise placement and pub/sub,
 the same in both sets, and would add minutes to every CI run.
+OPTIMUS_TEST_POSTGRES=all runs every test on the postgres set too
+(tests/support/component_sets.py).
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import httpx
 import pytest
 
 from optimus.dapr_runtime import AppReplica, ComponentSet, DaprCluster
+from tests.support.component_sets import DAPR_HOST_SETS
 from tests.support.dapr_optimus import wait_ready
 
 
-@pytest.fixture(params=[ComponentSet.REDIS], ids=str)
+@pytest.fixture(params=DAPR_HOST_SETS, ids=str)
 def cluster(request: pytest.FixtureRequest, tmp_path) -> Iterator[DaprCluster]:
     with DaprCluster(request.param, tmp_path / "run") as running:
         yield running
