@@ -4,6 +4,8 @@ its own keys are held in memory or looked up (a patch too large to hold)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -41,15 +43,25 @@ def _chain() -> Dataset:
     return dataset
 
 
+@asynccontextmanager
+async def _raw_store_with_base(path: Path) -> AsyncIterator[RocksEntryStore]:
+    """A RocksDB entry store whose full version F holds BASE in table t."""
+    db = open_database(path)
+    raw = RocksEntryStore(db)
+    try:
+        await raw.write(Batch("ds", "F", [("t", k, v) for k, v in BASE.items()]))
+        yield raw
+    finally:
+        raw.close()
+        db.close()
+
+
 @pytest.mark.parametrize("max_indexed_keys", [100, 0], ids=["held", "looked-up"])
 def test_reads_and_scans_of_a_patch_chain_see_its_effective_entries(
     tmp_path: Path, max_indexed_keys: int
 ) -> None:
     async def run() -> None:
-        db = open_database(tmp_path / "db")
-        raw = RocksEntryStore(db)
-        try:
-            await raw.write(Batch("ds", "F", [("t", k, v) for k, v in BASE.items()]))
+        async with _raw_store_with_base(tmp_path / "db") as raw:
             await raw.write(Batch("ds", "P1", [("t", "k001", b"x1"), ("t", "new", b"n")]))
             await raw.write(retraction_batch("ds", "P1", "t", ["k002", "k003"]))
             await raw.write(Batch("ds", "P2", [("t", "k003", b"back"), ("t", "k004", b"x4")]))
@@ -69,9 +81,6 @@ def test_reads_and_scans_of_a_patch_chain_see_its_effective_entries(
             assert scanned == sorted((k, v) for k, v in expected.items() if k > "k000")
             assert await store.read("P1", "t", "new") == b"n"
             assert await store.read("F", "t", "k002") == b"2"
-        finally:
-            raw.close()
-            db.close()
 
     asyncio.run(run())
 
@@ -82,10 +91,7 @@ def test_an_excision_recorded_before_its_bytes_are_deleted_hides_them_from_every
     """What a crash between the record and the deletion leaves: the bytes, unreadable."""
 
     async def run() -> None:
-        db = open_database(tmp_path / "db")
-        raw = RocksEntryStore(db)
-        try:
-            await raw.write(Batch("ds", "F", [("t", k, v) for k, v in BASE.items()]))
+        async with _raw_store_with_base(tmp_path / "db") as raw:
             await raw.write(Batch("ds", "P1", [("t", "k001", b"x1")]))
             dataset = _chain()
             gone = ["k001", "k010"]
@@ -111,8 +117,5 @@ def test_an_excision_recorded_before_its_bytes_are_deleted_hides_them_from_every
                 assert len(scanned) == len(BASE) - 2 and not set(gone) & set(scanned)
             assert await store.read_many("P3", "t", gone) == [None, b"again"]
             assert await store.read("P3", "t", "k010") == b"again"
-        finally:
-            raw.close()
-            db.close()
 
     asyncio.run(run())
