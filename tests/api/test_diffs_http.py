@@ -43,22 +43,14 @@ def _expected(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) ->
     return rows
 
 
-def _load_version(api: Api, dataset: str, entries: dict[str, dict[str, Any]]) -> str:
-    version_id = api.create_version(dataset)
-    for table, values in entries.items():
-        api.load(dataset, version_id, table, values)
-    assert api.save(version_id)["status"] == "SAVED"
-    return version_id
-
-
 def test_diff_counts_every_kind_of_change_per_table_and_in_total(
     api: Api, client: httpx.Client
 ) -> None:
     dataset = api.create_dataset(tables=TABLES)
     old, new = _versions(120)
-    v1 = _load_version(api, dataset, old)
+    v1 = api.saved_version(dataset, old)
     api.publish(v1)
-    v2 = _load_version(api, dataset, new)
+    v2 = api.saved_version(dataset, new)
 
     response = client.get(f"/versions/{v2}/diff")  # against the active version by default
     assert response.status_code == 200, response.text
@@ -94,8 +86,8 @@ def test_diff_entries_page_through_every_change_in_table_then_key_order(
 ) -> None:
     dataset = api.create_dataset(tables=TABLES)
     old, new = _versions(60)
-    v1 = _load_version(api, dataset, old)
-    v2 = _load_version(api, dataset, new)
+    v1 = api.saved_version(dataset, old)
+    v2 = api.saved_version(dataset, new)
 
     listed: list[dict[str, Any]] = []
     cursor = None

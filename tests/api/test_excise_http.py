@@ -72,17 +72,9 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _full_version(api: Api, dataset: str, entries: dict[str, dict[str, Any]]) -> str:
-    version_id = api.create_version(dataset)
-    for table, items in entries.items():
-        api.load(dataset, version_id, table, items)
-    assert api.save(version_id)["status"] == "SAVED"
-    return version_id
-
-
 def _digest_of_fresh_load(api: Api, dataset: str, entries: dict[str, dict[str, Any]]) -> str:
     """The digest of a full load of exactly these entries into a new version."""
-    return api.version(_full_version(api, dataset, entries))["digest"]
+    return api.version(api.saved_version(dataset, entries))["digest"]
 
 
 def _files_holding(directory: Path, secrets: list[bytes]) -> list[Path]:
@@ -129,12 +121,12 @@ def _scene(api: Api) -> Scene:
     dataset = api.create_dataset(unique("erase"), tables=["users", "items"])
     users1 = {"alice": {"email": secrets[0]}, "bob": {"email": "bob@x"}, "carol": {"n": 3}}
     items = {"i1": {"price": 1}}
-    v1 = _full_version(api, dataset, {"users": users1, "items": items})
+    v1 = api.saved_version(dataset, {"users": users1, "items": items})
     v2 = api.create_version(dataset, base=v1)
     api.load(dataset, v2, "users", {"alice": {"email": secrets[1]}, "dave": {"n": 4}})
     assert api.save(v2)["status"] == "SAVED"
     users3 = {"alice": {"email": secrets[2]}, "bob": {"email": "bob@y"}, "erin": {"n": 5}}
-    v3 = _full_version(api, dataset, {"users": users3, "items": items})
+    v3 = api.saved_version(dataset, {"users": users3, "items": items})
     api.publish(v3)
     without = {k: v for k, v in users1.items() if k != "alice"}
     remaining = {
@@ -240,7 +232,7 @@ def test_excision_reaches_every_retained_version_and_holds_across_a_restart(
         assert again.status_code == 200 and not set(again.json()["versions"]) & set(versions)
         _check_excised(api, scene, digests)
         # The marker is per version: a new version may hold the key again.
-        reloaded = _full_version(api, scene.dataset, {"users": {"alice": {"email": "new"}}})
+        reloaded = api.saved_version(scene.dataset, {"users": {"alice": {"email": "new"}}})
         assert api.get(scene.dataset, "users", "alice", reloaded).json() == {"email": "new"}
         assert "excisions" not in api.version(reloaded)
 
@@ -275,7 +267,7 @@ def test_refusals_change_nothing(excising: Excising) -> None:
     with secured.client("admin") as admin_client:
         api = Api(admin_client)
         dataset = api.create_dataset(unique("keep"), tables=["users"])
-        version_id = _full_version(api, dataset, {"users": {"alice": {"n": 1}}})
+        version_id = api.saved_version(dataset, {"users": {"alice": {"n": 1}}})
         before = api.version(version_id)
         good = {"table": "users", "keys": ["alice"], "reason": "why"}
         bad = [

@@ -78,10 +78,16 @@ class Api:
         response = self.client.post(f"/versions/{version_id}/publish")
         assert response.status_code == 202, response.text
 
-    def publish_new(self, dataset: str, table: str, entries: dict[str, Any], **extra: Any) -> str:
+    def saved_version(self, dataset: str, entries: dict[str, dict[str, Any]], **extra: Any) -> str:
+        """A new version loaded with `entries` (table -> key -> value) and saved."""
         version_id = self.create_version(dataset, **extra)
-        self.load(dataset, version_id, table, entries)
+        for table, values in entries.items():
+            self.load(dataset, version_id, table, values)
         assert self.save(version_id)["status"] == "SAVED"
+        return version_id
+
+    def publish_new(self, dataset: str, table: str, entries: dict[str, Any], **extra: Any) -> str:
+        version_id = self.saved_version(dataset, {table: entries}, **extra)
         self.publish(version_id)
         return version_id
 
