@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.rocks import Rocks, open_rocks
 from tests.support.server import OptimusServer
 
 
@@ -16,3 +17,10 @@ def server(tmp_path: Path) -> Iterator[OptimusServer]:
     server = OptimusServer(tmp_path / "data").start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def rocks(tmp_path: Path) -> Iterator[Rocks]:
+    """The embedded host and its entry store on a fresh RocksDB, closed after the test."""
+    with open_rocks(tmp_path / "rocksdb") as parts:
+        yield parts

@@ -5,7 +5,6 @@ the counts are those of a key-by-key comparison of the two versions' effective e
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,14 +14,13 @@ from optimus.adapters.publish_hooks import HttpPublishHooks
 from optimus.domain.diff import Fingerprints
 from optimus.domain.policies import EvictionPolicy
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
-from optimus.hosts.embedded.host import EmbeddedHost
-from optimus.hosts.embedded.rocksdb import RocksDatasetStore, RocksEntryStore, open_database
+from optimus.hosts.embedded.rocksdb import RocksEntryStore
 from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.jobs import LifecycleJobs
 from optimus.service_layer.layers import LayeredEntryStore, retraction_batch
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.ports import Batch, EntryPage
-from optimus.service_layer.views import ReadViews
+from tests.support.rocks import Rocks
 
 Entries = dict[str, bytes]
 BASE: Entries = {f"k{i:04}": b"%d" % i for i in range(1000)}
@@ -83,46 +81,40 @@ def _expected(new: Entries, old: Entries) -> dict[str, int]:
 
 @pytest.mark.parametrize("max_indexed_keys", [100, 0], ids=["held", "too-many-to-hold"])
 async def test_diffs_between_patches_of_one_base_read_only_what_the_patches_touched(
-    tmp_path: Path, max_indexed_keys: int
+    rocks: Rocks, max_indexed_keys: int
 ) -> None:
-    db = open_database(tmp_path / "db")
-    raw = RocksEntryStore(db)
-    try:
-        host = EmbeddedHost(RocksDatasetStore(db), SystemClock(), ReadViews())
-        counting = CountingStore(raw)
-        store = LayeredEntryStore(counting, host, max_indexed_keys=max_indexed_keys)  # type: ignore[arg-type]
-        diffs = VersionDiffs(host, store)
-        lifecycle = VersionLifecycle(host, SystemClock(), diffs=diffs, hooks=HttpPublishHooks())
-        jobs = LifecycleJobs(host, store, EmbeddedWriteFence(host.views))
-        await lifecycle.create_dataset(
-            "ds", ["t"], content_type="text/plain", eviction_policy=EvictionPolicy(10), by="t"
+    host, raw = rocks.host, rocks.entries
+    counting = CountingStore(raw)
+    store = LayeredEntryStore(counting, host, max_indexed_keys=max_indexed_keys)  # type: ignore[arg-type]
+    diffs = VersionDiffs(host, store)
+    lifecycle = VersionLifecycle(host, SystemClock(), diffs=diffs, hooks=HttpPublishHooks())
+    jobs = LifecycleJobs(host, store, EmbeddedWriteFence(host.views))
+    await lifecycle.create_dataset(
+        "ds", ["t"], content_type="text/plain", eviction_policy=EvictionPolicy(10), by="t"
+    )
+    ids: dict[str, str] = {}
+    for name, (base, written, retracted) in {"full": ("", BASE, []), **PATCHES}.items():
+        version = await lifecycle.create_version(
+            "ds", label=name, verification_policy=None, by="t", base=ids.get(base)
         )
-        ids: dict[str, str] = {}
-        for name, (base, written, retracted) in {"full": ("", BASE, []), **PATCHES}.items():
-            version = await lifecycle.create_version(
-                "ds", label=name, verification_policy=None, by="t", base=ids.get(base)
-            )
-            await raw.write(Batch("ds", version.id, [("t", k, v) for k, v in written.items()]))
-            if retracted:
-                await raw.write(retraction_batch("ds", version.id, "t", retracted))
-            await lifecycle.save(version.id, by="t")
-            await jobs.complete_save("ds", version.id)
-            ids[name] = version.id
-        dataset = await host.get("ds")
-        counting.keys = 0
+        await raw.write(Batch("ds", version.id, [("t", k, v) for k, v in written.items()]))
+        if retracted:
+            await raw.write(retraction_batch("ds", version.id, "t", retracted))
+        await lifecycle.save(version.id, by="t")
+        await jobs.complete_save("ds", version.id)
+        ids[name] = version.id
+    dataset = await host.get("ds")
+    counting.keys = 0
 
-        for new, old in PAIRS:
-            summary = await diffs.summary_of(
-                dataset, dataset.version(ids[new]), dataset.version(ids[old])
-            )
-            counts = summary.tables["t"].to_dict()
-            assert counts == _expected(_effective(new), _effective(old)), (new, old)
+    for new, old in PAIRS:
+        summary = await diffs.summary_of(
+            dataset, dataset.version(ids[new]), dataset.version(ids[old])
+        )
+        counts = summary.tables["t"].to_dict()
+        assert counts == _expected(_effective(new), _effective(old)), (new, old)
 
-        if max_indexed_keys:  # each pair: the keys its patches touched, on both sides
-            touched = sum(len(w) + len(r) for _, w, r in PATCHES.values())
-            assert counting.keys <= (2 * len(PAIRS) + 1) * touched
-        else:  # the patches' own keys not held: every key of both versions compared
-            assert counting.keys >= 2 * len(PAIRS) * len(BASE)
-    finally:
-        raw.close()
-        db.close()
+    if max_indexed_keys:  # each pair: the keys its patches touched, on both sides
+        touched = sum(len(w) + len(r) for _, w, r in PATCHES.values())
+        assert counting.keys <= (2 * len(PAIRS) + 1) * touched
+    else:  # the patches' own keys not held: every key of both versions compared
+        assert counting.keys >= 2 * len(PAIRS) * len(BASE)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 
@@ -20,14 +19,12 @@ from optimus.adapters.publish_hooks import HttpPublishHooks
 from optimus.domain.errors import Conflict
 from optimus.domain.policies import EvictionPolicy
 from optimus.hosts.embedded.fence import EmbeddedWriteFence
-from optimus.hosts.embedded.host import EmbeddedHost
-from optimus.hosts.embedded.rocksdb import RocksDatasetStore, RocksEntryStore, open_database
 from optimus.service_layer.diffs import VersionDiffs
 from optimus.service_layer.jobs import LifecycleJobs
 from optimus.service_layer.lifecycle import VersionLifecycle
 from optimus.service_layer.loading import EntryLoader, Limits
 from optimus.service_layer.ports import Batch, EntryStore, WriteFence
-from optimus.service_layer.views import ReadViews
+from tests.support.rocks import Rocks
 
 
 class HeldBeforeTheFence:
@@ -64,51 +61,38 @@ class HeldBeforeTheWrite:
 
 @pytest.mark.parametrize("held", ["before the fence", "inside the fence"])
 async def test_a_save_counts_every_acknowledged_batch_and_no_refused_one(
-    tmp_path: Path, held: str
+    rocks: Rocks, held: str
 ) -> None:
-    db = open_database(tmp_path / "rocksdb")
-    entries = RocksEntryStore(db)
-    try:
-        clock = SystemClock()
-        host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
-        fence = EmbeddedWriteFence(host.views)
-        waiting, release = asyncio.Event(), asyncio.Event()
-        if held == "before the fence":
-            loader = EntryLoader(
-                host, entries, HeldBeforeTheFence(fence, waiting, release), Limits()
-            )
-        else:
-            slow = HeldBeforeTheWrite(entries, waiting, release)
-            loader = EntryLoader(host, slow, fence, Limits())  # type: ignore[arg-type]
-        lifecycle = VersionLifecycle(
-            host, clock, diffs=VersionDiffs(host, entries), hooks=HttpPublishHooks()
-        )
-        await lifecycle.create_dataset(
-            "ds", ["t"], content_type="application/json", eviction_policy=EvictionPolicy(), by="t"
-        )
-        version = await lifecycle.create_version("ds", label=None, verification_policy=None, by="t")
+    clock, host, entries = SystemClock(), rocks.host, rocks.entries
+    fence = EmbeddedWriteFence(host.views)
+    waiting, release = asyncio.Event(), asyncio.Event()
+    if held == "before the fence":
+        loader = EntryLoader(host, entries, HeldBeforeTheFence(fence, waiting, release), Limits())
+    else:
+        slow = HeldBeforeTheWrite(entries, waiting, release)
+        loader = EntryLoader(host, slow, fence, Limits())  # type: ignore[arg-type]
+    lifecycle = VersionLifecycle(
+        host, clock, diffs=VersionDiffs(host, entries), hooks=HttpPublishHooks()
+    )
+    await lifecycle.create_dataset(
+        "ds", ["t"], content_type="application/json", eviction_policy=EvictionPolicy(), by="t"
+    )
+    version = await lifecycle.create_version("ds", label=None, verification_policy=None, by="t")
 
-        load = asyncio.create_task(
-            loader.load("ds", version.id, [{"key": "k", "value": 1}], table="t")
-        )
-        await waiting.wait()  # the loader has checked the version and is held
-        await lifecycle.save(version.id, by="t")
-        save = asyncio.create_task(
-            LifecycleJobs(host, entries, fence).complete_save("ds", version.id)
-        )
-        await asyncio.sleep(0.05)  # the save runs as far as it can while the writer is held
-        release.set()
-        acknowledged = await asyncio.gather(load, return_exceptions=True)
-        await save
+    load = asyncio.create_task(loader.load("ds", version.id, [{"key": "k", "value": 1}], table="t"))
+    await waiting.wait()  # the loader has checked the version and is held
+    await lifecycle.save(version.id, by="t")
+    save = asyncio.create_task(LifecycleJobs(host, entries, fence).complete_save("ds", version.id))
+    await asyncio.sleep(0.05)  # the save runs as far as it can while the writer is held
+    release.set()
+    acknowledged = await asyncio.gather(load, return_exceptions=True)
+    await save
 
-        saved = await lifecycle.version(version.id)
-        assert saved.status == "SAVED"
-        stored = await entries.read(version.id, "t", "k")
-        if isinstance(acknowledged[0], BaseException):
-            assert isinstance(acknowledged[0], Conflict)
-            assert saved.counts == {"t": 0} and stored is None
-        else:
-            assert saved.counts == {"t": 1} and stored == b"1"
-    finally:
-        entries.close()
-        db.close()
+    saved = await lifecycle.version(version.id)
+    assert saved.status == "SAVED"
+    stored = await entries.read(version.id, "t", "k")
+    if isinstance(acknowledged[0], BaseException):
+        assert isinstance(acknowledged[0], Conflict)
+        assert saved.counts == {"t": 0} and stored is None
+    else:
+        assert saved.counts == {"t": 1} and stored == b"1"
