@@ -103,10 +103,11 @@ async def test_every_dataset_reopens_whatever_the_others_hold(tmp_path: Path) ->
             Dataset.create(name, ["t"], eviction_policy=EvictionPolicy(), at=1, by="a")
         )
         await _history(host, name, 3)
+    before = [dataset_to_dict(await host.get(name)) for name in names]
     db.close()
 
     db, reopened = _new_host(tmp_path)
     try:
-        assert [d.name for d in await reopened.all()] == names
+        assert [dataset_to_dict(d) for d in await reopened.all()] == before
     finally:
         db.close()
