@@ -46,7 +46,7 @@ from harness.meters import wait_for_quiet
 from harness.paths import BENCH
 from harness.processes import Server, optimus_server
 from harness.report import Row, verdict
-from harness.wrk import run_wrk
+from harness.wrk import WrkResult, rotating_rounds, run_wrk
 
 from optimus.adapters.clock import SystemClock
 from optimus.adapters.publish_hooks import HttpPublishHooks
@@ -471,28 +471,24 @@ def candidate_reads(n: int, seconds: float, rounds: int, work: Path) -> dict[str
             create_dataset(client, "reads")
             load_dataset(server, "reads", n, label="v1")
             v2 = load_dataset(server, "reads", n, label="v2", publish=False).version_id
-            runs: dict[str, list[dict[str, float]]] = {name: [] for name in READ_CASES}
-            names = list(READ_CASES)
-            for number in range(rounds):
-                order = names[number % len(names) :] + names[: number % len(names)]
-                for name in order:
-                    suffix, header, staged = READ_CASES[name]
-                    if staged:
-                        client.stage(v2)
-                    else:
-                        client.unstage(v2)
-                    wait_for_quiet()
-                    result = run_wrk(
-                        server.url, script, [prefix, str(n), suffix, header],
-                        duration_s=seconds, server=server,
-                    )  # fmt: skip
-                    if result.errors:
-                        raise RuntimeError(f"{name}: {result.errors} errors")
-                    runs[name].append(result.as_dict())
-                log(f"reads round {number + 1}: " + ", ".join(
-                    f"{k} {v[-1]['rps']:,.0f}/s {v[-1]['server_cpu_us_per_request']} µs"
-                    for k, v in runs.items()
-                ))  # fmt: skip
+
+            def single(name: str) -> WrkResult:
+                suffix, header, staged = READ_CASES[name]
+                if staged:
+                    client.stage(v2)
+                else:
+                    client.unstage(v2)
+                result = run_wrk(
+                    server.url, script, [prefix, str(n), suffix, header],
+                    duration_s=seconds, server=server,
+                )  # fmt: skip
+                if result.errors:
+                    raise RuntimeError(f"{name}: {result.errors} errors")
+                return result
+
+            compared = rotating_rounds(READ_CASES, rounds, single, "reads")
+        # Every round counts here, quiet or not (compared.figures keeps only the quiet ones).
+        runs = {name: [r.as_dict() for r in rs] for name, rs in compared.runs.items()}
         rps = {name: round(median([r["rps"] for r in rs])) for name, rs in runs.items()}
         cpu = {
             name: round(median([r["server_cpu_us_per_request"] for r in rs]), 1)
