@@ -27,46 +27,11 @@ ROUNDS = 2
 def child(n: int, work: Path) -> dict[str, float]:
     import asyncio
 
-    from bench_safe_publish import GATES, WRITE_BATCH, _value, second_version
-    from harness.data import TABLE, key_name
-
-    from optimus.adapters.clock import SystemClock
-    from optimus.adapters.publish_hooks import HttpPublishHooks
-    from optimus.domain.policies import EvictionPolicy
-    from optimus.hosts.embedded.fence import EmbeddedWriteFence
-    from optimus.hosts.embedded.host import EmbeddedHost
-    from optimus.hosts.embedded.rocksdb import RocksDatasetStore, RocksEntryStore, open_database
-    from optimus.service_layer.diffs import VersionDiffs
-    from optimus.service_layer.jobs import LifecycleJobs
-    from optimus.service_layer.lifecycle import VersionLifecycle
-    from optimus.service_layer.ports import Batch
-    from optimus.service_layer.views import ReadViews
+    from bench_safe_publish import GATES, EmbeddedVersions, _value, second_version
 
     async def run() -> dict[str, float]:
-        db = open_database(work / "rocksdb")
-        store = RocksEntryStore(db)
-        clock = SystemClock()
-        host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
-        diffs = VersionDiffs(host, store)
-        lifecycle = VersionLifecycle(host, clock, diffs=diffs, hooks=HttpPublishHooks())
-        jobs = LifecycleJobs(host, store, EmbeddedWriteFence(host.views))
-        await lifecycle.create_dataset(
-            "ds", [TABLE], content_type="application/json",
-            eviction_policy=EvictionPolicy(versions=10), by="ab",
-        )  # fmt: skip
-
-        async def saved(values: dict[int, bytes], gates: dict | None) -> tuple[str, float, float]:
-            version = await lifecycle.create_version(
-                "ds", label=None, verification_policy=None, publish_gates=gates, by="ab"
-            )
-            items = [(TABLE, key_name(i), v) for i, v in values.items()]
-            for start in range(0, len(items), WRITE_BATCH):
-                await store.write(Batch("ds", version.id, items[start : start + WRITE_BATCH]))
-            await lifecycle.save(version.id, by="ab")
-            wall, cpu = time.perf_counter(), time.process_time()
-            await jobs.complete_save("ds", version.id)
-            return version.id, time.perf_counter() - wall, time.process_time() - cpu
-
+        ds = await EmbeddedVersions.create(work, 10, "ab")
+        lifecycle, diffs, saved = ds.lifecycle, ds.diffs, ds.saved
         v1, _, _ = await saved({i: _value(i) for i in range(n)}, None)
         await lifecycle.publish(v1, by="ab")
         second = second_version(n)
@@ -77,8 +42,7 @@ def child(n: int, work: Path) -> dict[str, float]:
             wall, cpu = time.perf_counter(), time.process_time()
             await diffs.summary(v2, v1)
             diff.append((time.perf_counter() - wall, time.process_time() - cpu))
-        store.close()
-        db.close()
+        ds.close()
         return {
             "diff_s": statistics.median(w for w, _ in diff),
             "diff_cpu_s": statistics.median(c for _, c in diff),

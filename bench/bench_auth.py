@@ -27,12 +27,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from harness.cli import run_benchmark
 from harness.data import TABLE, key_name
 from harness.datasets import create_dataset, load_dataset, sdk
-from harness.figures import log, median, quiet_rounds
-from harness.meters import wait_for_quiet
+from harness.figures import log
 from harness.paths import BENCH
 from harness.processes import Server, optimus_server
 from harness.report import Row, verdict
-from harness.wrk import WrkResult, run_wrk, summarize
+from harness.wrk import WrkResult, rotating_rounds, run_wrk
 from jwt.algorithms import RSAAlgorithm
 from scale import FULL, QUICK, Scale
 
@@ -131,46 +130,19 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
     log("auth reads: warming up")
     for kind in kinds:
         single(kind, 2)
-    runs: dict[str, list[WrkResult]] = {kind: [] for kind in kinds}
-    names = list(kinds)
-    for number in range(1, scale.runs + 1):
-        # Each round starts at the next kind: none always runs first, or last.
-        shift = (number - 1) % len(names)
-        for kind in names[shift:] + names[:shift]:
-            wait_for_quiet()
-            runs[kind].append(single(kind, scale.wrk_seconds))
-        rates = ", ".join(
-            f"{kind} {r[-1].rps:,.0f}/s {r[-1].server_cpu_us:.0f} µs" for kind, r in runs.items()
-        )
-        log(f"auth reads round {number}: {rates}")
-    by_round = zip(*runs.values(), strict=True)
-    rounds = quiet_rounds([max(r.others_cpu_pct for r in round_runs) for round_runs in by_round])
-    figures = {kind: summarize(kind_runs, rounds) for kind, kind_runs in runs.items()}
-
-    def ratio(a: str, b: str) -> dict[str, Any]:
-        return {
-            "rps": round(figures[a]["rps"] / figures[b]["rps"], 3),
-            "rps_by_round": [round(runs[a][i].rps / runs[b][i].rps, 3) for i in rounds],
-            # Each round's pair shares that moment's noise: the median of their ratios.
-            "rps_median_of_rounds": round(
-                median([runs[a][i].rps / runs[b][i].rps for i in rounds]), 3
-            ),
-            "cpu_per_request": round(
-                figures[b]["server_cpu_us_per_request"] / figures[a]["server_cpu_us_per_request"],
-                3,
-            ),
-        }
-
+    compared = rotating_rounds(
+        kinds, scale.runs, lambda kind: single(kind, scale.wrk_seconds), "auth reads"
+    )
     log(f"load average at the end: {os.getloadavg()}")
     return {
         "load_average": {"start": load_before, "end": os.getloadavg()},
         "dataset_keys": scale.read_keys,
         "wrk": f"-t2 -c32 -d{scale.wrk_seconds:g}s, {scale.runs} rounds, medians",
-        **figures,
+        **compared.figures,
         "ratios": {
-            "api_token_vs_no_auth": ratio("api_token", "no_auth"),
-            "jwt_vs_no_auth": ratio("jwt", "no_auth"),
-            "masking_elsewhere_vs_none": ratio("masking_elsewhere", "api_token"),
+            "api_token_vs_no_auth": compared.ratio("api_token", "no_auth"),
+            "jwt_vs_no_auth": compared.ratio("jwt", "no_auth"),
+            "masking_elsewhere_vs_none": compared.ratio("masking_elsewhere", "api_token"),
         },
     }
 

@@ -39,11 +39,11 @@ from harness.cli import run_benchmark
 from harness.dapr import add_api, invoke_url
 from harness.data import TABLE
 from harness.datasets import create_dataset, load_dataset, sdk
-from harness.figures import log, median, quiet_rounds
+from harness.figures import log, median
 from harness.meters import wait_for_quiet
 from harness.processes import Server, optimus_server
 from harness.report import Row, verdict
-from harness.wrk import RANDOM_KEY, WrkResult, run_wrk, summarize
+from harness.wrk import RANDOM_KEY, WrkResult, rotating_rounds, run_wrk
 from scale import FULL, QUICK, Scale
 
 from optimus.bootstrap import EmbeddedSettings, bootstrap_embedded
@@ -165,44 +165,17 @@ def read_overheads(scale: Scale, servers: dict[str, Server]) -> dict[str, Any]:
     log("reads: warming up")
     for server in servers.values():
         single(server, 2)
-    runs: dict[str, list[WrkResult]] = {name: [] for name in servers}
-    names = list(servers)
-    for number in range(1, scale.runs + 1):
-        # Each round starts at the next server: no server always runs first, or last.
-        shift = (number - 1) % len(names)
-        for name in names[shift:] + names[:shift]:
-            wait_for_quiet()
-            runs[name].append(single(servers[name], scale.wrk_seconds))
-        rates = ", ".join(
-            f"{n} {r[-1].rps:,.0f}/s {r[-1].server_cpu_us:.0f} µs" for n, r in runs.items()
-        )
-        log(f"reads round {number}: {rates}")
-    by_round = zip(*runs.values(), strict=True)
-    rounds = quiet_rounds([max(r.others_cpu_pct for r in round_runs) for round_runs in by_round])
-    figures = {name: summarize(server_runs, rounds) for name, server_runs in runs.items()}
-
-    def ratio(a: str, b: str) -> dict[str, Any]:
-        return {
-            "rps": round(figures[a]["rps"] / figures[b]["rps"], 3),
-            "rps_by_round": [round(runs[a][i].rps / runs[b][i].rps, 3) for i in rounds],
-            # Each round's pair shares that moment's noise: the median of their ratios.
-            "rps_median_of_rounds": round(
-                median([runs[a][i].rps / runs[b][i].rps for i in rounds]), 3
-            ),
-            "cpu_per_request": round(
-                figures[b]["server_cpu_us_per_request"] / figures[a]["server_cpu_us_per_request"],
-                3,
-            ),
-        }
-
+    compared = rotating_rounds(
+        servers, scale.runs, lambda name: single(servers[name], scale.wrk_seconds), "reads"
+    )
     return {
         "dataset_keys": scale.read_keys,
         "wrk": f"-t2 -c32 -d{scale.wrk_seconds:g}s, {scale.runs} rounds, medians",
-        **figures,
-        "metrics_on_vs_off": ratio("metrics_on", "metrics_off"),
-        "control_off_vs_off": ratio("metrics_off_again", "metrics_off"),
+        **compared.figures,
+        "metrics_on_vs_off": compared.ratio("metrics_on", "metrics_off"),
+        "control_off_vs_off": compared.ratio("metrics_off_again", "metrics_off"),
         # Tracing beside the same server without it: metrics on both.
-        "tracing_1pct_vs_untraced": ratio("tracing_1pct", "metrics_on"),
+        "tracing_1pct_vs_untraced": compared.ratio("tracing_1pct", "metrics_on"),
     }
 
 

@@ -20,7 +20,6 @@ Results: the table on stdout, everything in bench/results/replica-full.json (or 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import threading
 import time
@@ -36,7 +35,7 @@ from harness.cli import run_benchmark
 from harness.data import TABLE, key_name, value_of
 from harness.datasets import create_dataset, load_dataset, sdk
 from harness.figures import log, median, percentile
-from harness.meters import CpuMeter, wait_for_quiet
+from harness.meters import CpuMeter, load_average, wait_for_quiet
 from harness.processes import Server, free_port, optimus_server
 from harness.report import Row, verdict
 
@@ -98,10 +97,6 @@ def _quantiles(took: array[int]) -> dict[str, float]:
         "p999_ns": percentile(ordered, 99.9),
         "max_ns": ordered[-1],
     }
-
-
-def _load_average() -> str:
-    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 # Bootstrap
@@ -262,7 +257,7 @@ def _switch(server: Server, replica: Replica, version_id: str, keys: list[str]) 
 
 
 def measure(scale: Scale, work: Path) -> dict[str, Any]:
-    log(f"load average at start: {_load_average()}")
+    log(f"load average at start: {load_average()}")
     grpc_port = free_port()
     server = optimus_server(work / "server")
     server.command += ["--grpc-port", str(grpc_port)]
@@ -290,7 +285,7 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
     wait_for_quiet()
     switch_memory = _switch(server, memory, first.version_id, keys)  # a rollback
     memory.close()
-    log(f"load average at end: {_load_average()}")
+    log(f"load average at end: {load_average()}")
     return {
         "replica": {
             "keys": scale.keys,

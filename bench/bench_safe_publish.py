@@ -46,7 +46,7 @@ from harness.meters import wait_for_quiet
 from harness.paths import BENCH
 from harness.processes import Server, optimus_server
 from harness.report import Row, verdict
-from harness.wrk import run_wrk
+from harness.wrk import WrkResult, rotating_rounds, run_wrk
 
 from optimus.adapters.clock import SystemClock
 from optimus.adapters.publish_hooks import HttpPublishHooks
@@ -108,36 +108,68 @@ def expected_counts(n: int) -> dict[str, int]:
 
 
 # ------------------------------------------------------------ 1 and 2: embedded
-async def embedded_diff_and_save(n: int, rounds: int, data_dir: Path) -> dict[str, Any]:
-    db = open_database(data_dir / "rocksdb")
-    store = RocksEntryStore(db)
-    try:
+@dataclass
+class EmbeddedVersions:
+    """One dataset "ds" on an embedded RocksDB host, and the save of a version of it.
+
+    Uses only what older checkouts have too (the store's `write`,
+    `LifecycleJobs.complete_save`, `VersionDiffs.summary`): ab_safe_publish.py runs it
+    against two of them.
+    """
+
+    db: Any
+    store: RocksEntryStore
+    host: EmbeddedHost
+    diffs: VersionDiffs
+    lifecycle: VersionLifecycle
+    jobs: LifecycleJobs
+    by: str
+
+    @classmethod
+    async def create(cls, data_dir: Path, versions: int, by: str) -> EmbeddedVersions:
+        db = open_database(data_dir / "rocksdb")
+        store = RocksEntryStore(db)
         clock = SystemClock()
         host = EmbeddedHost(RocksDatasetStore(db), clock, ReadViews())
         diffs = VersionDiffs(host, store)
         lifecycle = VersionLifecycle(host, clock, diffs=diffs, hooks=HttpPublishHooks())
         jobs = LifecycleJobs(host, store, EmbeddedWriteFence(host.views))
-        await lifecycle.create_dataset(
-            "ds",
-            [TABLE],
-            content_type="application/json",
-            eviction_policy=EvictionPolicy(versions=2 * rounds + 2),
-            by="bench",
-        )
-
-        async def saved(values: dict[int, bytes], gates: dict | None) -> tuple[str, float, float]:
-            """The version's id, and the wall and CPU seconds of its save."""
-            version = await lifecycle.create_version(
-                "ds", label=None, verification_policy=None, publish_gates=gates, by="bench"
+        made = cls(db, store, host, diffs, lifecycle, jobs, by)
+        try:
+            await lifecycle.create_dataset(
+                "ds",
+                [TABLE],
+                content_type="application/json",
+                eviction_policy=EvictionPolicy(versions=versions),
+                by=by,
             )
-            items = [(TABLE, key_name(i), v) for i, v in values.items()]
-            for start in range(0, len(items), WRITE_BATCH):
-                await store.write(Batch("ds", version.id, items[start : start + WRITE_BATCH]))
-            await lifecycle.save(version.id, by="bench")
-            wall, cpu = time.perf_counter(), time.process_time()
-            await jobs.complete_save("ds", version.id)
-            return version.id, time.perf_counter() - wall, time.process_time() - cpu
+        except BaseException:
+            made.close()
+            raise
+        return made
 
+    async def saved(self, values: dict[int, bytes], gates: dict | None) -> tuple[str, float, float]:
+        """The version's id, and the wall and CPU seconds of its save."""
+        version = await self.lifecycle.create_version(
+            "ds", label=None, verification_policy=None, publish_gates=gates, by=self.by
+        )
+        items = [(TABLE, key_name(i), v) for i, v in values.items()]
+        for start in range(0, len(items), WRITE_BATCH):
+            await self.store.write(Batch("ds", version.id, items[start : start + WRITE_BATCH]))
+        await self.lifecycle.save(version.id, by=self.by)
+        wall, cpu = time.perf_counter(), time.process_time()
+        await self.jobs.complete_save("ds", version.id)
+        return version.id, time.perf_counter() - wall, time.process_time() - cpu
+
+    def close(self) -> None:
+        self.store.close()
+        self.db.close()
+
+
+async def embedded_diff_and_save(n: int, rounds: int, data_dir: Path) -> dict[str, Any]:
+    ds = await EmbeddedVersions.create(data_dir, 2 * rounds + 2, "bench")
+    host, diffs, lifecycle, store, saved = ds.host, ds.diffs, ds.lifecycle, ds.store, ds.saved
+    try:
         v1, _, _ = await saved({i: _value(i) for i in range(n)}, None)
         await lifecycle.publish(v1, by="bench")
         second = second_version(n)
@@ -195,8 +227,7 @@ async def embedded_diff_and_save(n: int, rounds: int, data_dir: Path) -> dict[st
             "runs": {"diff": diff_runs, "scan": scan_runs, "saves": saves},
         }
     finally:
-        store.close()
-        db.close()
+        ds.close()
 
 
 # ------------------------------------------------------------------- 3: Dapr host
@@ -440,28 +471,24 @@ def candidate_reads(n: int, seconds: float, rounds: int, work: Path) -> dict[str
             create_dataset(client, "reads")
             load_dataset(server, "reads", n, label="v1")
             v2 = load_dataset(server, "reads", n, label="v2", publish=False).version_id
-            runs: dict[str, list[dict[str, float]]] = {name: [] for name in READ_CASES}
-            names = list(READ_CASES)
-            for number in range(rounds):
-                order = names[number % len(names) :] + names[: number % len(names)]
-                for name in order:
-                    suffix, header, staged = READ_CASES[name]
-                    if staged:
-                        client.stage(v2)
-                    else:
-                        client.unstage(v2)
-                    wait_for_quiet()
-                    result = run_wrk(
-                        server.url, script, [prefix, str(n), suffix, header],
-                        duration_s=seconds, server=server,
-                    )  # fmt: skip
-                    if result.errors:
-                        raise RuntimeError(f"{name}: {result.errors} errors")
-                    runs[name].append(result.as_dict())
-                log(f"reads round {number + 1}: " + ", ".join(
-                    f"{k} {v[-1]['rps']:,.0f}/s {v[-1]['server_cpu_us_per_request']} µs"
-                    for k, v in runs.items()
-                ))  # fmt: skip
+
+            def single(name: str) -> WrkResult:
+                suffix, header, staged = READ_CASES[name]
+                if staged:
+                    client.stage(v2)
+                else:
+                    client.unstage(v2)
+                result = run_wrk(
+                    server.url, script, [prefix, str(n), suffix, header],
+                    duration_s=seconds, server=server,
+                )  # fmt: skip
+                if result.errors:
+                    raise RuntimeError(f"{name}: {result.errors} errors")
+                return result
+
+            compared = rotating_rounds(READ_CASES, rounds, single, "reads")
+        # Every round counts here, quiet or not (compared.figures keeps only the quiet ones).
+        runs = {name: [r.as_dict() for r in rs] for name, rs in compared.runs.items()}
         rps = {name: round(median([r["rps"] for r in rs])) for name, rs in runs.items()}
         cpu = {
             name: round(median([r["server_cpu_us_per_request"] for r in rs]), 1)

@@ -21,7 +21,6 @@ One base (1M keys; 100k with --quick) per host serves every row.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,15 +28,14 @@ from typing import Any
 
 import httpx
 import orjson
-import psutil
 from harness.cli import run_benchmark
 from harness.dapr import add_api
 from harness.data import TABLE, key_name
 from harness.datasets import load_version, sdk
 from harness.figures import log, median, percentile
-from harness.meters import wait_for_quiet
+from harness.meters import load_average, wait_for_quiet
 from harness.paths import BENCH
-from harness.processes import Server, optimus_server
+from harness.processes import Server, cpu_seconds, optimus_server
 from harness.raw_http import Connection, http_request
 from harness.report import Row, ms, verdict
 from harness.wrk import run_wrk, summarize
@@ -67,15 +65,6 @@ class Scale:
 
 FULL = Scale(1_000_000, 1_000_000, 10, 5, 8.0, 100)
 QUICK = Scale(100_000, 10_000, 4, 3, 2.0, 10)
-
-
-def _load_average() -> str:
-    return " ".join(f"{figure:.2f}" for figure in os.getloadavg())
-
-
-def _cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
 
 
 def _create_base(api_url: str, n: int) -> str:
@@ -126,11 +115,11 @@ def time_cycles(api_url: str, pid: int, base: str, cycles: int) -> dict[str, Any
                 if kind == "gated":
                     client.post(f"/versions/{base}/publish").raise_for_status()
                 wait_for_quiet()
-                cpu0 = _cpu_seconds(pid)
+                cpu0 = cpu_seconds(pid)
                 patched = None if kind == "full" else base
                 took, _ = _cycle(client, patched, GATES if kind == "gated" else None)
                 seconds[kind].append(took)
-                cpu[kind].append(_cpu_seconds(pid) - cpu0)
+                cpu[kind].append(cpu_seconds(pid) - cpu0)
     figures: dict[str, Any] = {}
     for kind in kinds:
         figures[f"{kind}_median_s"] = round(median(seconds[kind]), 3)
@@ -223,7 +212,7 @@ async def time_pulls(scale: Scale, server: Server, base: str) -> dict[str, Any]:
 
 
 def measure(scale: Scale, work: Path) -> dict[str, Any]:
-    log(f"load average at the start: {_load_average()}")
+    log(f"load average at the start: {load_average()}")
     embedded = optimus_server(work / "embedded").start()
     base = _create_base(embedded.api_url, scale.base_keys)
     cycles = {"embedded": time_cycles(embedded.api_url, embedded.pid, base, scale.cycles)}
@@ -240,8 +229,8 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
         dapr_base = _create_base(api_url, scale.dapr_base_keys)
         cycles["dapr"] = time_cycles(api_url, api.app.pid, dapr_base, scale.cycles)
         log(f"Dapr cycles: {cycles['dapr']}")
-    load_average = _load_average()
-    log(f"load average at the end: {load_average}")
+    at_end = load_average()
+    log(f"load average at the end: {at_end}")
     return {
         "shapes": {
             "base_keys": scale.base_keys,
@@ -249,7 +238,7 @@ def measure(scale: Scale, work: Path) -> dict[str, Any]:
             "cycles": cycles,
             "reads": reads,
             "pulls": pulls,
-            "load_average_at_end": load_average,
+            "load_average_at_end": at_end,
         }
     }
 

@@ -20,8 +20,7 @@ import time
 from typing import Any
 
 import grpc
-import psutil
-from harness.processes import free_port
+from harness.processes import cpu_seconds, free_port
 
 from optimus.v1 import optimus_pb2 as pb
 
@@ -105,11 +104,6 @@ async def _calls(address: str) -> None:
         await asyncio.gather(*(worker(i) for i in range(CONCURRENCY)))
 
 
-def _cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
-
-
 def main() -> None:
     print("load average at start:", os.getloadavg())
     servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
@@ -126,9 +120,9 @@ def main() -> None:
         for _ in range(ROUNDS):
             for name, (process, address) in servers.items():
                 asyncio.run(_calls(address))  # warm: connections, threads
-                before = _cpu_seconds(process.pid)
+                before = cpu_seconds(process.pid)
                 asyncio.run(_calls(address))
-                cpu_us[name].append((_cpu_seconds(process.pid) - before) / CALLS * 1e6)
+                cpu_us[name].append((cpu_seconds(process.pid) - before) / CALLS * 1e6)
     finally:
         for process, _ in servers.values():
             process.terminate()

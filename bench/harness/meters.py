@@ -58,6 +58,11 @@ class CpuMeter:
         self.others_pct = max(0.0, 100 * others / (wall * (os.cpu_count() or 1)))
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, for the log lines at a run's start and end."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 _quiet_budget_s = [120.0]  # total waiting allowed in one process
 
 

@@ -42,6 +42,12 @@ def proc_status(pid: int) -> dict[str, int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds the process has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 @dataclass
 class Server:
     """A server process on loopback that we started, and stop."""
@@ -99,8 +105,7 @@ class Server:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def cpu_seconds(self) -> float:
-        times = psutil.Process(self.pid).cpu_times()
-        return times.user + times.system
+        return cpu_seconds(self.pid)
 
     def memory(self) -> dict[str, int]:
         return proc_status(self.pid)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.figures import median
-from harness.meters import CpuMeter
+from harness.figures import log, median, quiet_rounds
+from harness.meters import CpuMeter, wait_for_quiet
 from harness.paths import BENCH
 from harness.processes import Server
 
@@ -118,3 +118,51 @@ def summarize(all_runs: Sequence[WrkResult], rounds: Sequence[int]) -> dict[str,
         "errors": sum(r.errors for r in all_runs),
         "runs": [r.as_dict() for r in all_runs],
     }
+
+
+@dataclass
+class Rounds:
+    """Interleaved wrk runs of several kinds: every run, the quiet rounds, each kind's medians."""
+
+    runs: dict[str, list[WrkResult]]
+    rounds: list[int]
+    figures: dict[str, dict[str, Any]]
+
+    def ratio(self, a: str, b: str) -> dict[str, Any]:
+        """Kind `a` against kind `b`: throughput ratios, and b's CPU per request over a's."""
+        a_runs, b_runs = self.runs[a], self.runs[b]
+        a_cpu = self.figures[a]["server_cpu_us_per_request"]
+        b_cpu = self.figures[b]["server_cpu_us_per_request"]
+        return {
+            "rps": round(self.figures[a]["rps"] / self.figures[b]["rps"], 3),
+            "rps_by_round": [round(a_runs[i].rps / b_runs[i].rps, 3) for i in self.rounds],
+            # Each round's pair shares that moment's noise: the median of their ratios.
+            "rps_median_of_rounds": round(
+                median([a_runs[i].rps / b_runs[i].rps for i in self.rounds]), 3
+            ),
+            "cpu_per_request": round(b_cpu / a_cpu, 3),
+        }
+
+
+def rotating_rounds(
+    kinds: Sequence[str], rounds: int, single: Callable[[str], WrkResult], label: str
+) -> Rounds:
+    """`rounds` rounds of one `single(kind)` run per kind, after waiting for a quiet machine.
+
+    Each round starts at the next kind, so none always runs first, or last.
+    """
+    names = list(kinds)
+    runs: dict[str, list[WrkResult]] = {name: [] for name in names}
+    for number in range(1, rounds + 1):
+        shift = (number - 1) % len(names)
+        for name in names[shift:] + names[:shift]:
+            wait_for_quiet()
+            runs[name].append(single(name))
+        rates = ", ".join(
+            f"{n} {r[-1].rps:,.0f}/s {r[-1].server_cpu_us:.0f} µs" for n, r in runs.items()
+        )
+        log(f"{label} round {number}: {rates}")
+    by_round = zip(*runs.values(), strict=True)
+    quiet = quiet_rounds([max(r.others_cpu_pct for r in round_runs) for round_runs in by_round])
+    figures = {name: summarize(kind_runs, quiet) for name, kind_runs in runs.items()}
+    return Rounds(runs, quiet, figures)
